@@ -1,0 +1,130 @@
+// JWT access tokens: EdDSA (Ed25519) via jose, `kid` in the header, JWKS for verifiers.
+// Rotation: a new key takes over signing; retired keys keep verifying until every token they
+// signed has expired, then drop out of the ring.
+
+import { errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { InvalidTokenError, TokenExpiredError } from '../core/errors.ts';
+import type { SigningKey } from '../core/model.ts';
+import { newId } from './secrets.ts';
+
+export const JWT_ALG = 'EdDSA';
+
+export async function generateSigningKey(now: number): Promise<SigningKey> {
+  const { publicKey, privateKey } = await generateKeyPair(JWT_ALG, { crv: 'Ed25519', extractable: true });
+  const kid = newId();
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: JWT_ALG, use: 'sig' };
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: JWT_ALG };
+  return { kid, alg: JWT_ALG, publicJwk, privateJwk, createdAt: now, retiredAt: null };
+}
+
+type KeyLike = Awaited<ReturnType<typeof importJWK>>;
+
+interface LoadedKey {
+  readonly record: SigningKey;
+  readonly publicKey: KeyLike;
+  readonly privateKey: KeyLike | null;
+}
+
+export interface AccessClaims extends JWTPayload {
+  sub: string;
+  sid?: string;
+  type: string;
+}
+
+export class KeyRing {
+  readonly #keys: Map<string, LoadedKey>;
+  readonly #signer: LoadedKey | null;
+  readonly #issuer: string;
+
+  private constructor(keys: Map<string, LoadedKey>, signer: LoadedKey | null, issuer: string) {
+    this.#keys = keys;
+    this.#signer = signer;
+    this.#issuer = issuer;
+  }
+
+  /**
+   * Loads the keys that may still verify at `now`: the signing key plus retired keys whose
+   * retirement is younger than `maxTokenTtlMs`.
+   */
+  static async load(records: readonly SigningKey[], now: number, maxTokenTtlMs: number, issuer: string): Promise<KeyRing> {
+    const keys = new Map<string, LoadedKey>();
+    let signer: LoadedKey | null = null;
+    for (const record of records) {
+      const verifying = record.retiredAt === null || record.retiredAt + maxTokenTtlMs > now;
+      if (!verifying) continue;
+      const loaded: LoadedKey = {
+        record,
+        publicKey: await importJWK(record.publicJwk, JWT_ALG),
+        privateKey: record.retiredAt === null ? await importJWK(record.privateJwk, JWT_ALG) : null,
+      };
+      keys.set(record.kid, loaded);
+      if (loaded.privateKey && (!signer || record.createdAt > signer.record.createdAt)) signer = loaded;
+    }
+    return new KeyRing(keys, signer, issuer);
+  }
+
+  get signingKid(): string | null {
+    return this.#signer?.record.kid ?? null;
+  }
+
+  get signingKeyCreatedAt(): number | null {
+    return this.#signer?.record.createdAt ?? null;
+  }
+
+  hasKid(kid: string): boolean {
+    return this.#keys.has(kid);
+  }
+
+  async sign(claims: Record<string, unknown>, subject: string, nowMs: number, ttlSeconds: number): Promise<string> {
+    const signer = this.#signer;
+    if (!signer?.privateKey) throw new Error('no signing key available');
+    const iat = Math.floor(nowMs / 1000);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: JWT_ALG, kid: signer.record.kid, typ: 'JWT' })
+      .setSubject(subject)
+      .setIssuer(this.#issuer)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttlSeconds)
+      .setJti(newId())
+      .sign(signer.privateKey);
+  }
+
+  /** Verifies signature, issuer, expiry and the `type` claim; throws TokenExpiredError / InvalidTokenError. */
+  async verify(token: string, nowMs: number, type: string): Promise<AccessClaims> {
+    try {
+      const { payload } = await jwtVerify(
+        token,
+        (header) => {
+          const key = header.kid ? this.#keys.get(header.kid) : undefined;
+          if (!key) throw new InvalidTokenError('unknown signing key');
+          return key.publicKey;
+        },
+        { algorithms: [JWT_ALG], issuer: this.#issuer, currentDate: new Date(nowMs), clockTolerance: 0 },
+      );
+      if (payload.type !== type || typeof payload.sub !== 'string') throw new InvalidTokenError('wrong token type');
+      return payload as AccessClaims;
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new TokenExpiredError();
+      if (error instanceof InvalidTokenError) throw error;
+      throw new InvalidTokenError();
+    }
+  }
+
+  /** Public keys for `/.well-known/jwks.json`. */
+  jwks(): { keys: Record<string, unknown>[] } {
+    return { keys: [...this.#keys.values()].map((k) => ({ ...k.record.publicJwk })) };
+  }
+}
+
+/** The `kid` of a compact JWS without verifying it (used to notice keys made by another node). */
+export function peekKid(token: string): string | null {
+  const dot = token.indexOf('.');
+  if (dot <= 0) return null;
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as unknown;
+    if (header && typeof header === 'object' && 'kid' in header && typeof header.kid === 'string') return header.kid;
+  } catch {
+    return null;
+  }
+  return null;
+}

@@ -1,0 +1,101 @@
+// Builds the HTTP application (no listening here: tests call app.inject(), the server listens).
+
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Type } from 'typebox';
+import type { Services } from '../services/index.ts';
+import { blueskyFace, PREFIX as BLUESKY_PREFIX } from './faces/bluesky/plugin.ts';
+import { metricsPlugin } from './plugins/metrics.ts';
+import './types.ts';
+
+export interface AppOptions {
+  /** A pino logger to use; default: no logging. */
+  readonly logger?: FastifyBaseLogger;
+  /** Collect process metrics (CPU, memory, event loop); off in tests. */
+  readonly defaultMetrics?: boolean;
+  readonly version?: string;
+}
+
+/** Strips credentials from a URL before it is logged. */
+export function redactQuery(url: string): string {
+  return url.replace(/([?&](?:api_key|token|access_token|refresh_token|password)=)[^&#]*/gi, '$1[redacted]');
+}
+
+export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
+  const config = services.config;
+  const fastifyOptions: FastifyServerOptions = {
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: 500 },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    return503OnClosing: true,
+    requestTimeout: 30_000,
+  };
+  const app = options.logger ? Fastify({ ...fastifyOptions, loggerInstance: options.logger }) : Fastify(fastifyOptions);
+  app.decorate('services', services);
+  app.decorateRequest('auth', undefined);
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: config.bodyLimit });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Gatehouse',
+        description: 'Identity and permission server: wire-compatible auth faces and the native API',
+        version: options.version ?? '0.0.0',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'Authorization', description: "'Apikey SECRET'" },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  metricsPlugin(app, services, { defaultMetrics: options.defaultMetrics ?? false });
+
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness: the process answers', tags: ['operations'], response: { 200: Type.Object({ status: Type.String() }) } } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Readiness: the database answers',
+        tags: ['operations'],
+        response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String() }) },
+      },
+    },
+    async (_request, reply) => {
+      if (await services.ready()) return { status: 'ready' };
+      return reply.code(503).send({ status: 'unavailable' });
+    },
+  );
+  app.get(
+    '/.well-known/jwks.json',
+    { schema: { summary: 'Public keys that verify Gatehouse access tokens', tags: ['operations'] } },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return (await services.keys.ring()).jwks();
+    },
+  );
+
+  await app.register(blueskyFace, { prefix: BLUESKY_PREFIX });
+
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found', message: 'Not Found' }));
+  app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'Internal Server Error' : error.message });
+  });
+  await app.ready();
+  return app;
+}

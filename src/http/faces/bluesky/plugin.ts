@@ -1,0 +1,64 @@
+// Mounts the Bluesky face under /api/auth with its own error format.
+
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { GatehouseError } from '../../../core/errors.ts';
+import { FaceError, fromFrameworkError, sendFaceError, toFaceError } from './face.ts';
+import login from './routes/login.ts';
+import sessionRefresh from './routes/session-refresh.ts';
+import sessionRevoke from './routes/session-revoke.ts';
+import apikeyCreate from './routes/apikey-create.ts';
+import apikeyInfo from './routes/apikey-info.ts';
+import apikeyDelete from './routes/apikey-delete.ts';
+import whoami from './routes/whoami.ts';
+import scopes from './routes/scopes.ts';
+import logout from './routes/logout.ts';
+import principalsList from './routes/principals-list.ts';
+import principalGet from './routes/principal-get.ts';
+import principalApikey from './routes/principal-apikey.ts';
+
+export type FaceApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export const ROUTES = [
+  login,
+  sessionRefresh,
+  sessionRevoke,
+  apikeyCreate,
+  apikeyInfo,
+  apikeyDelete,
+  whoami,
+  scopes,
+  logout,
+  principalsList,
+  principalGet,
+  principalApikey,
+];
+
+export const PREFIX = '/api/auth';
+
+export async function blueskyFace(instance: FastifyInstance): Promise<void> {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  app.setErrorHandler((error: FastifyError | GatehouseError | FaceError, request, reply) => {
+    let face: FaceError;
+    if (error instanceof FaceError) face = error;
+    else if (error instanceof GatehouseError) face = toFaceError(error);
+    else face = fromFrameworkError(error);
+    if (face.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendFaceError(reply, face);
+  });
+  app.setNotFoundHandler((_request, reply) => sendFaceError(reply, new FaceError(404, 'Not Found')));
+  for (const route of ROUTES) route(app);
+}

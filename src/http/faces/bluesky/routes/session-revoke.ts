@@ -1,0 +1,24 @@
+// DELETE /api/auth/session/revoke/{session_id} — end one of the caller's own sessions.
+
+import { Type } from 'typebox';
+import type { FaceApp } from '../plugin.ts';
+import { authOf, ERROR_RESPONSES, guard, SuccessSchema } from '../face.ts';
+
+export default function sessionRevoke(app: FaceApp): void {
+  app.delete(
+    '/session/revoke/:session_id',
+    {
+      schema: {
+        summary: "Revoke one of the caller's sessions",
+        tags: ['bluesky'],
+        params: Type.Object({ session_id: Type.String({ maxLength: 64 }) }),
+        response: { 200: SuccessSchema, ...ERROR_RESPONSES },
+      },
+      preHandler: guard(app.services),
+    },
+    async (request) => {
+      await app.services.sessions.revoke(authOf(request), request.params.session_id);
+      return { success: true, msg: '' };
+    },
+  );
+}

@@ -1,0 +1,102 @@
+// Wires the services together over one store. Faces and the CLI receive a Services object and
+// never touch the store themselves.
+
+import { PasswordHasher } from '../auth/passwords.ts';
+import type { Config } from '../config.ts';
+import { systemClock, type Clock } from '../core/time.ts';
+import type { Store } from '../store/store.ts';
+import { ActivityRecorder } from './activity.ts';
+import { ApiKeyService } from './api-keys.ts';
+import { AuthService } from './authenticate.ts';
+import { BundleService } from './bundle.ts';
+import { KeyService } from './keys.ts';
+import { PolicyCache } from './policy-cache.ts';
+import { PrincipalService } from './principals.ts';
+import { SessionService, type SessionEvents } from './sessions.ts';
+import { UserService } from './users.ts';
+
+export interface Services {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly keys: KeyService;
+  readonly policy: PolicyCache;
+  readonly auth: AuthService;
+  readonly sessions: SessionService;
+  readonly apiKeys: ApiKeyService;
+  readonly principals: PrincipalService;
+  readonly users: UserService;
+  readonly bundles: BundleService;
+  readonly passwords: PasswordHasher;
+  readonly activity: ActivityRecorder;
+  /** Hooks the HTTP layer sets to count events (metrics); optional. */
+  readonly events: SessionEvents;
+  /** Database reachable? Used by /readyz. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  readonly clock?: Clock;
+  /** Create a signing key if none exists / rotate when due (servers do; read-only CLI commands need not). */
+  readonly ensureKeys?: boolean;
+}
+
+export async function createServices(config: Config, store: Store, options: ServiceOptions = {}): Promise<Services> {
+  const clock = options.clock ?? systemClock;
+  const passwords = new PasswordHasher(
+    { memoryKiB: config.argon2MemoryKiB, iterations: config.argon2Iterations, parallelism: config.argon2Parallelism },
+    config.passwordConcurrency,
+  );
+  const keys = new KeyService(store, clock, {
+    issuer: config.issuer,
+    maxTokenTtlMs: config.accessTokenTtl * 1000,
+    rotationIntervalMs: config.keyRotationInterval * 1000,
+  });
+  const policy = new PolicyCache(store);
+  const activity = new ActivityRecorder(store, config.activityFlushInterval * 1000);
+  const auth = new AuthService(store, clock, keys, policy, activity);
+  const events: SessionEvents = {};
+  const sessions = new SessionService(store, clock, keys, auth, passwords, config, {
+    onLoginFailure: (reason) => events.onLoginFailure?.(reason),
+    onRefreshReuse: (sid) => events.onRefreshReuse?.(sid),
+  });
+  const apiKeys = new ApiKeyService(store, clock, auth, activity);
+  const principals = new PrincipalService(store, clock, apiKeys);
+  const users = new UserService(store, clock, passwords, policy);
+  const bundles = new BundleService(store, clock, passwords);
+  if (options.ensureKeys ?? true) await keys.ensureSigningKey();
+  let closed = false;
+  return {
+    config,
+    clock,
+    store,
+    keys,
+    policy,
+    auth,
+    sessions,
+    apiKeys,
+    principals,
+    users,
+    bundles,
+    passwords,
+    activity,
+    events,
+    async ready() {
+      try {
+        await store.ping();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await activity.close().catch(() => undefined);
+      keys.close();
+      policy.close();
+      await store.close();
+    },
+  };
+}

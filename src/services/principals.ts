@@ -1,0 +1,65 @@
+// Reading principals with everything known about them (identities, keys, sessions, activity).
+
+import { NotAuthenticatedError, NotFoundError } from '../core/errors.ts';
+import type { ApiKey, Identity, PrincipalWithSecret, Session } from '../core/model.ts';
+import type { Clock } from '../core/time.ts';
+import type { ListOptions, Store } from '../store/store.ts';
+import type { ApiKeyService } from './api-keys.ts';
+import type { AuthContext } from './context.ts';
+
+export interface PrincipalDetails {
+  readonly principal: PrincipalWithSecret;
+  readonly identities: readonly Identity[];
+  readonly apiKeys: readonly ApiKey[];
+  /** Sessions that are neither revoked nor expired. */
+  readonly sessions: readonly Session[];
+  readonly latestActivity: number | null;
+}
+
+export class PrincipalService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #apiKeys: ApiKeyService;
+
+  constructor(store: Store, clock: Clock, apiKeys: ApiKeyService) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#apiKeys = apiKeys;
+  }
+
+  async whoami(ctx: AuthContext): Promise<PrincipalDetails> {
+    if (!ctx.principal) throw new NotAuthenticatedError();
+    return this.details(ctx.principal);
+  }
+
+  async get(id: string): Promise<PrincipalDetails> {
+    const principal = await this.#store.getPrincipal(id);
+    if (!principal) throw new NotFoundError('principal', id);
+    return this.details(principal);
+  }
+
+  async list(opts: ListOptions = {}): Promise<PrincipalDetails[]> {
+    const principals = await this.#store.listPrincipals(opts);
+    return Promise.all(principals.map((p) => this.details(p)));
+  }
+
+  async details(principal: PrincipalWithSecret): Promise<PrincipalDetails> {
+    const [identities, apiKeys, sessions] = await Promise.all([
+      this.#store.listIdentities(principal.id),
+      this.#apiKeys.list(principal.id),
+      this.#store.listSessions(principal.id, { activeAt: this.#clock.now() }),
+    ]);
+    const times = [
+      ...identities.map((i) => i.latestLogin),
+      ...apiKeys.map((k) => k.latestActivity),
+      ...sessions.map((s) => s.lastRefreshedAt ?? s.createdAt),
+    ].filter((t): t is number => t !== null);
+    return {
+      principal,
+      identities,
+      apiKeys,
+      sessions,
+      latestActivity: times.length ? Math.max(...times) : null,
+    };
+  }
+}

@@ -1,0 +1,201 @@
+// Login, refresh with rotation and reuse detection, logout, session revocation.
+
+import { newId, newRefreshToken, sha256Hex } from '../auth/secrets.ts';
+import type { PasswordHasher } from '../auth/passwords.ts';
+import {
+  AccountNotAuthorizedError,
+  InvalidCredentialsError,
+  NotAuthenticatedError,
+  NotFoundError,
+  RefreshTokenReusedError,
+  SessionExpiredError,
+} from '../core/errors.ts';
+import type { PrincipalWithSecret, Session } from '../core/model.ts';
+import type { Clock } from '../core/time.ts';
+import type { Store } from '../store/store.ts';
+import { ACCESS_TOKEN_TYPE, type AuthService } from './authenticate.ts';
+import type { AuthContext } from './context.ts';
+import type { KeyService } from './keys.ts';
+
+export interface TokenPair {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  /** Seconds. */
+  readonly expiresIn: number;
+  readonly refreshTokenExpiresIn: number;
+  readonly sessionId: string;
+  readonly principal: PrincipalWithSecret;
+}
+
+export interface SessionSettings {
+  readonly accessTokenTtl: number; // seconds
+  readonly refreshTokenTtl: number;
+  readonly sessionMaxAge: number;
+  readonly passwordProviders: readonly string[];
+}
+
+export interface SessionEvents {
+  onLoginFailure?(reason: string): void;
+  onRefreshReuse?(sessionId: string): void;
+}
+
+export class SessionService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #keys: KeyService;
+  readonly #auth: AuthService;
+  readonly #passwords: PasswordHasher;
+  readonly #settings: SessionSettings;
+  readonly #events: SessionEvents;
+
+  constructor(
+    store: Store,
+    clock: Clock,
+    keys: KeyService,
+    auth: AuthService,
+    passwords: PasswordHasher,
+    settings: SessionSettings,
+    events: SessionEvents = {},
+  ) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#keys = keys;
+    this.#auth = auth;
+    this.#passwords = passwords;
+    this.#settings = settings;
+    this.#events = events;
+  }
+
+  isPasswordProvider(provider: string): boolean {
+    return this.#settings.passwordProviders.includes(provider);
+  }
+
+  /** Checks a username and password; the same error for an unknown user and a wrong password. */
+  async checkPassword(username: string, password: string): Promise<PrincipalWithSecret> {
+    const principal = await this.#store.getPrincipalByUsername(username);
+    if (!principal?.passwordHash) {
+      await this.#passwords.verifyDummy(password);
+      this.#events.onLoginFailure?.('invalid_credentials');
+      throw new InvalidCredentialsError();
+    }
+    if (!(await this.#passwords.verify(principal.passwordHash, password))) {
+      this.#events.onLoginFailure?.('invalid_credentials');
+      throw new InvalidCredentialsError();
+    }
+    if (principal.disabled) {
+      this.#events.onLoginFailure?.('disabled');
+      throw new AccountNotAuthorizedError('disabled');
+    }
+    if ((await this.#auth.resolvePrincipal(principal)).roles.length === 0) {
+      this.#events.onLoginFailure?.('no_roles');
+      throw new AccountNotAuthorizedError('no_roles');
+    }
+    if (this.#passwords.needsRehash(principal.passwordHash)) {
+      const passwordHash = await this.#passwords.hash(password);
+      await this.#store.updatePrincipal(principal.id, { passwordHash, updatedAt: this.#clock.now() });
+    }
+    return principal;
+  }
+
+  /** Password login through a provider: starts a session and returns its first token pair. */
+  async login(provider: string, username: string, password: string): Promise<TokenPair> {
+    if (!this.isPasswordProvider(provider)) throw new NotFoundError('provider', provider);
+    const principal = await this.checkPassword(username, password);
+    const now = this.#clock.now();
+    const session: Session = {
+      id: newId(),
+      principalId: principal.id,
+      createdAt: now,
+      expiresAt: now + this.#settings.sessionMaxAge * 1000,
+      revokedAt: null,
+      lastRefreshedAt: null,
+      refreshCount: 0,
+    };
+    const refreshToken = newRefreshToken();
+    await this.#store.transaction(async (tx) => {
+      await tx.upsertIdentity({ provider, externalId: principal.username, principalId: principal.id, latestLogin: now });
+      await tx.createSession(session);
+      await tx.insertRefreshToken(this.#refreshRecord(refreshToken, session, now));
+    });
+    return this.#tokens(principal, session, refreshToken, now);
+  }
+
+  /** Exchanges a refresh token for a new pair. A token used twice revokes its whole session. */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const now = this.#clock.now();
+    const tokenHash = sha256Hex(refreshToken);
+    const record = await this.#store.getRefreshToken(tokenHash);
+    if (!record) throw new SessionExpiredError();
+    if (record.usedAt !== null) return this.#reuse(record.sessionId, now);
+    const session = await this.#store.getSession(record.sessionId);
+    if (!session || session.revokedAt !== null || session.expiresAt <= now || record.expiresAt <= now) {
+      throw new SessionExpiredError();
+    }
+    const principal = await this.#store.getPrincipal(session.principalId);
+    if (!principal) throw new SessionExpiredError();
+    if (principal.disabled || (await this.#auth.resolvePrincipal(principal)).roles.length === 0) {
+      throw new AccountNotAuthorizedError(principal.disabled ? 'disabled' : 'no_roles');
+    }
+    const next = newRefreshToken();
+    const rotated = await this.#store.transaction(async (tx) => {
+      if (!(await tx.markRefreshTokenUsed(tokenHash, now))) return false;
+      await tx.insertRefreshToken(this.#refreshRecord(next, session, now));
+      await tx.recordSessionRefresh(session.id, now);
+      return true;
+    });
+    if (!rotated) return this.#reuse(session.id, now);
+    return this.#tokens(principal, session, next, now);
+  }
+
+  async #reuse(sessionId: string, now: number): Promise<never> {
+    await this.#store.revokeSession(sessionId, now);
+    this.#events.onRefreshReuse?.(sessionId);
+    throw new RefreshTokenReusedError(sessionId);
+  }
+
+  /** Ends the session the caller's token belongs to (no-op for API keys). */
+  async logout(ctx: AuthContext): Promise<void> {
+    if (ctx.sessionId) await this.#store.revokeSession(ctx.sessionId, this.#clock.now());
+  }
+
+  /** Revokes one of the caller's own sessions; another principal's session is "not found". */
+  async revoke(ctx: AuthContext, sessionId: string): Promise<void> {
+    if (!ctx.principal) throw new NotAuthenticatedError();
+    const session = await this.#store.getSession(sessionId);
+    if (!session || session.principalId !== ctx.principal.id) throw new NotFoundError('session', sessionId);
+    await this.#store.revokeSession(sessionId, this.#clock.now());
+  }
+
+  #refreshRecord(token: string, session: Session, now: number) {
+    return {
+      tokenHash: sha256Hex(token),
+      sessionId: session.id,
+      expiresAt: Math.min(now + this.#settings.refreshTokenTtl * 1000, session.expiresAt),
+      usedAt: null,
+    };
+  }
+
+  async #tokens(principal: PrincipalWithSecret, session: Session, refreshToken: string, now: number): Promise<TokenPair> {
+    const identities = await this.#store.listIdentities(principal.id);
+    const ring = await this.#keys.ring();
+    const accessToken = await ring.sign(
+      {
+        type: ACCESS_TOKEN_TYPE,
+        sid: session.id,
+        sub_typ: principal.type,
+        ids: identities.map((i) => ({ id: i.externalId, idp: i.provider })),
+      },
+      principal.id,
+      now,
+      this.#settings.accessTokenTtl,
+    );
+    return {
+      accessToken,
+      refreshToken,
+      expiresIn: this.#settings.accessTokenTtl,
+      refreshTokenExpiresIn: this.#settings.refreshTokenTtl,
+      sessionId: session.id,
+      principal,
+    };
+  }
+}

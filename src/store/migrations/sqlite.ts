@@ -1,0 +1,94 @@
+// Versioned schema of the SQLite backend. Append new versions; never edit a released one.
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const sqliteMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE principals (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL CHECK (type IN ('user', 'service')),
+  username TEXT NOT NULL UNIQUE,
+  email TEXT,
+  password_hash TEXT,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  admin INTEGER NOT NULL DEFAULT 0,
+  ip_filter TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE principal_roles (
+  principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  role TEXT NOT NULL,
+  PRIMARY KEY (principal_id, role)
+);
+CREATE TABLE group_members (
+  principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  group_name TEXT NOT NULL,
+  PRIMARY KEY (principal_id, group_name)
+);
+CREATE INDEX group_members_group ON group_members(group_name);
+CREATE TABLE identities (
+  provider TEXT NOT NULL,
+  external_id TEXT NOT NULL,
+  principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  latest_login INTEGER,
+  PRIMARY KEY (provider, external_id)
+);
+CREATE INDEX identities_principal ON identities(principal_id);
+CREATE TABLE roles (
+  name TEXT PRIMARY KEY,
+  scopes TEXT NOT NULL,
+  description TEXT
+);
+CREATE TABLE groups (
+  name TEXT PRIMARY KEY,
+  roles TEXT NOT NULL,
+  attributes TEXT NOT NULL
+);
+CREATE TABLE sessions (
+  id TEXT PRIMARY KEY,
+  principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  last_refreshed_at INTEGER,
+  refresh_count INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_principal ON sessions(principal_id);
+CREATE TABLE refresh_tokens (
+  token_hash TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+);
+CREATE INDEX refresh_tokens_session ON refresh_tokens(session_id);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  principal_id TEXT NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+  first_eight TEXT NOT NULL,
+  secret_hash TEXT NOT NULL UNIQUE,
+  scopes TEXT NOT NULL,
+  note TEXT,
+  expires_at INTEGER,
+  created_at INTEGER NOT NULL,
+  latest_activity INTEGER
+);
+CREATE INDEX api_keys_principal ON api_keys(principal_id, first_eight);
+CREATE TABLE signing_keys (
+  kid TEXT PRIMARY KEY,
+  alg TEXT NOT NULL,
+  public_jwk TEXT NOT NULL,
+  private_jwk TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  retired_at INTEGER
+);
+`,
+  },
+];

@@ -1,0 +1,712 @@
+// SQLite backend on node:sqlite: one connection per process, WAL, prepared statements,
+// versioned migrations. Writes from other processes (e.g. `gatehouse apply` while a server
+// runs) are noticed through `PRAGMA data_version` and reported as a change of everything.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { ConflictError, StoreUnavailableError } from '../../core/errors.ts';
+import type {
+  ApiKey,
+  Group,
+  Identity,
+  PrincipalWithSecret,
+  RefreshTokenRecord,
+  Role,
+  Session,
+  SigningKey,
+} from '../../core/model.ts';
+import { sqliteMigrations } from '../migrations/sqlite.ts';
+import type {
+  ChangeEvent,
+  ListOptions,
+  MigrationReport,
+  NewPrincipal,
+  PrincipalPatch,
+  Store,
+} from '../store.ts';
+
+/** A result row; this schema stores no blobs. */
+type Row = Record<string, string | number | bigint | null>;
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:'. */
+  readonly path: string;
+  /** How often to look for writes made by other processes (ms); 0 disables. */
+  readonly pollIntervalMs?: number;
+}
+
+/** State shared by the store and the transaction views it hands out. */
+interface Shared {
+  readonly db: DatabaseSync;
+  readonly statements: Map<string, StatementSync>;
+  readonly listeners: Set<(event: ChangeEvent) => void>;
+  /** Resolves when the open transaction ends; null when none is open. */
+  txDone: Promise<void> | null;
+  dataVersion: number;
+  poller: NodeJS.Timeout | null;
+  closed: boolean;
+}
+
+const PRINCIPAL_SELECT = `
+SELECT p.*,
+  (SELECT json_group_array(role) FROM (SELECT role FROM principal_roles WHERE principal_id = p.id ORDER BY role)) AS roles_json,
+  (SELECT json_group_array(group_name) FROM (SELECT group_name FROM group_members WHERE principal_id = p.id ORDER BY group_name)) AS groups_json
+FROM principals p`;
+
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(options.path);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec('PRAGMA foreign_keys = ON');
+    db.exec('PRAGMA busy_timeout = 5000');
+  } catch (error) {
+    throw new StoreUnavailableError(error);
+  }
+  const shared: Shared = {
+    db,
+    statements: new Map(),
+    listeners: new Set(),
+    txDone: null,
+    dataVersion: 0,
+    poller: null,
+    closed: false,
+  };
+  const store = new SqliteStore(shared, false);
+  const interval = options.pollIntervalMs ?? 500;
+  if (interval > 0 && options.path !== ':memory:') {
+    shared.dataVersion = store.dataVersion();
+    shared.poller = setInterval(() => store.pollForeignWrites(), interval);
+    shared.poller.unref();
+  }
+  return store;
+}
+
+export class SqliteStore implements Store {
+  readonly backend = 'sqlite' as const;
+  readonly #s: Shared;
+  readonly #inTx: boolean;
+  /** Events raised inside a transaction wait here until it commits. */
+  readonly #pending: ChangeEvent[] = [];
+
+  constructor(shared: Shared, inTx: boolean) {
+    this.#s = shared;
+    this.#inTx = inTx;
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------
+
+  #stmt(sql: string): StatementSync {
+    let stmt = this.#s.statements.get(sql);
+    if (!stmt) {
+      stmt = this.#s.db.prepare(sql);
+      this.#s.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Waits for a transaction opened by someone else on this connection to finish. */
+  async #gate(): Promise<void> {
+    while (!this.#inTx && this.#s.txDone) await this.#s.txDone;
+    if (this.#s.closed) throw new StoreUnavailableError(new Error('store is closed'));
+  }
+
+  #run(sql: string, ...params: SQLInputValue[]): number {
+    try {
+      return Number(this.#stmt(sql).run(...params).changes);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
+    try {
+      return this.#stmt(sql).get(...params) as Row | undefined;
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  #all(sql: string, ...params: SQLInputValue[]): Row[] {
+    try {
+      return this.#stmt(sql).all(...params) as Row[];
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  #emit(event: ChangeEvent): void {
+    if (this.#inTx) {
+      this.#pending.push(event);
+      return;
+    }
+    for (const listener of this.#s.listeners) listener(event);
+  }
+
+  dataVersion(): number {
+    const row = this.#s.db.prepare('PRAGMA data_version').get() as { data_version: number };
+    return Number(row.data_version);
+  }
+
+  /** Called on a timer: another connection committed if data_version moved. */
+  pollForeignWrites(): void {
+    if (this.#s.closed || this.#s.txDone) return;
+    try {
+      const version = this.dataVersion();
+      if (version !== this.#s.dataVersion) {
+        this.#s.dataVersion = version;
+        for (const listener of this.#s.listeners) listener({ kind: 'all' });
+      }
+    } catch {
+      // a failed poll is retried on the next tick
+    }
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  async migrate(): Promise<MigrationReport> {
+    await this.#gate();
+    const db = this.#s.db;
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const applied: number[] = [];
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const done = new Set(
+        (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => Number(r.version)),
+      );
+      for (const m of sqliteMigrations) {
+        if (done.has(m.version)) continue;
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        applied.push(m.version);
+      }
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+    const current = Math.max(0, ...sqliteMigrations.map((m) => m.version));
+    return { applied, current };
+  }
+
+  async ping(): Promise<void> {
+    await this.#gate();
+    this.#get('SELECT 1 AS ok');
+  }
+
+  async close(): Promise<void> {
+    if (this.#s.closed) return;
+    while (this.#s.txDone) await this.#s.txDone;
+    this.#s.closed = true;
+    if (this.#s.poller) clearInterval(this.#s.poller);
+    this.#s.listeners.clear();
+    this.#s.statements.clear();
+    this.#s.db.close();
+  }
+
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.#inTx) return fn(this); // nested: join the open transaction
+    await this.#gate();
+    let release!: () => void;
+    this.#s.txDone = new Promise<void>((resolve) => (release = resolve));
+    const tx = new SqliteStore(this.#s, true);
+    try {
+      this.#s.db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      this.#s.txDone = null;
+      release();
+      throw translate(error);
+    }
+    try {
+      const result = await fn(tx);
+      this.#s.db.exec('COMMIT');
+      this.#s.dataVersion = this.dataVersion();
+      this.#s.txDone = null;
+      release();
+      for (const event of tx.#pending) this.#emit(event);
+      return result;
+    } catch (error) {
+      try {
+        this.#s.db.exec('ROLLBACK');
+      } catch {
+        // the transaction may already be gone (e.g. SQLITE_FULL); nothing left to undo
+      }
+      this.#s.txDone = null;
+      release();
+      throw error;
+    }
+  }
+
+  onChange(listener: (event: ChangeEvent) => void): () => void {
+    this.#s.listeners.add(listener);
+    return () => this.#s.listeners.delete(listener);
+  }
+
+  // ---- principals --------------------------------------------------------------------------
+
+  async createPrincipal(p: NewPrincipal): Promise<PrincipalWithSecret> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqliteStore;
+      self.#run(
+        `INSERT INTO principals (id, type, username, email, password_hash, disabled, admin, ip_filter, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        p.id,
+        p.type,
+        p.username,
+        p.email ?? null,
+        p.passwordHash ?? null,
+        p.disabled ? 1 : 0,
+        p.admin ? 1 : 0,
+        p.ipFilter ?? null,
+        p.createdAt,
+        p.createdAt,
+      );
+      self.#setMemberships(p.id, p.roles ?? [], p.groups ?? []);
+      self.#emit({ kind: 'principal', id: p.id });
+      const created = self.#principal('WHERE p.id = ?', p.id);
+      if (!created) throw new Error('principal vanished after insert');
+      return created;
+    });
+  }
+
+  #setMemberships(id: string, roles: readonly string[] | undefined, groups: readonly string[] | undefined): void {
+    if (roles) {
+      this.#run('DELETE FROM principal_roles WHERE principal_id = ?', id);
+      for (const role of new Set(roles)) this.#run('INSERT INTO principal_roles (principal_id, role) VALUES (?, ?)', id, role);
+    }
+    if (groups) {
+      this.#run('DELETE FROM group_members WHERE principal_id = ?', id);
+      for (const group of new Set(groups)) {
+        this.#run('INSERT INTO group_members (principal_id, group_name) VALUES (?, ?)', id, group);
+      }
+    }
+  }
+
+  #principal(where: string, ...params: SQLInputValue[]): PrincipalWithSecret | null {
+    const row = this.#get(`${PRINCIPAL_SELECT} ${where}`, ...params);
+    return row ? toPrincipal(row) : null;
+  }
+
+  async getPrincipal(id: string): Promise<PrincipalWithSecret | null> {
+    await this.#gate();
+    return this.#principal('WHERE p.id = ?', id);
+  }
+
+  async getPrincipalByUsername(username: string): Promise<PrincipalWithSecret | null> {
+    await this.#gate();
+    return this.#principal('WHERE p.username = ?', username);
+  }
+
+  async listPrincipals(opts: ListOptions = {}): Promise<PrincipalWithSecret[]> {
+    await this.#gate();
+    const limit = opts.limit ?? -1;
+    return this.#all(`${PRINCIPAL_SELECT} WHERE p.username > ? ORDER BY p.username LIMIT ?`, opts.after ?? '', limit).map(
+      toPrincipal,
+    );
+  }
+
+  async updatePrincipal(id: string, patch: PrincipalPatch): Promise<PrincipalWithSecret | null> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqliteStore;
+      const current = self.#principal('WHERE p.id = ?', id);
+      if (!current) return null;
+      self.#run(
+        `UPDATE principals SET email = ?, password_hash = ?, disabled = ?, admin = ?, ip_filter = ?, updated_at = ? WHERE id = ?`,
+        patch.email !== undefined ? patch.email : current.email,
+        patch.passwordHash !== undefined ? patch.passwordHash : current.passwordHash,
+        (patch.disabled ?? current.disabled) ? 1 : 0,
+        (patch.admin ?? current.admin) ? 1 : 0,
+        patch.ipFilter !== undefined ? patch.ipFilter : current.ipFilter,
+        patch.updatedAt,
+        id,
+      );
+      self.#setMemberships(id, patch.roles, patch.groups);
+      self.#emit({ kind: 'principal', id });
+      return self.#principal('WHERE p.id = ?', id);
+    });
+  }
+
+  async deletePrincipal(id: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqliteStore;
+      const keys = self.#all('SELECT secret_hash FROM api_keys WHERE principal_id = ?', id);
+      const removed = self.#run('DELETE FROM principals WHERE id = ?', id) > 0;
+      if (removed) {
+        self.#emit({ kind: 'principal', id });
+        for (const k of keys) self.#emit({ kind: 'apikey', secretHash: String(k.secret_hash) });
+      }
+      return removed;
+    });
+  }
+
+  // ---- identities -------------------------------------------------------------------------
+
+  async upsertIdentity(identity: Identity): Promise<void> {
+    await this.#gate();
+    this.#run(
+      `INSERT INTO identities (provider, external_id, principal_id, latest_login) VALUES (?, ?, ?, ?)
+       ON CONFLICT (provider, external_id) DO UPDATE SET principal_id = excluded.principal_id, latest_login = excluded.latest_login`,
+      identity.provider,
+      identity.externalId,
+      identity.principalId,
+      identity.latestLogin,
+    );
+  }
+
+  async listIdentities(principalId: string): Promise<Identity[]> {
+    await this.#gate();
+    return this.#all('SELECT * FROM identities WHERE principal_id = ? ORDER BY provider, external_id', principalId).map(
+      (r) => ({
+        provider: String(r.provider),
+        externalId: String(r.external_id),
+        principalId: String(r.principal_id),
+        latestLogin: nullableNumber(r.latest_login),
+      }),
+    );
+  }
+
+  // ---- roles and groups -------------------------------------------------------------------
+
+  async putRole(role: Role): Promise<void> {
+    await this.#gate();
+    this.#run(
+      `INSERT INTO roles (name, scopes, description) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET scopes = excluded.scopes, description = excluded.description`,
+      role.name,
+      JSON.stringify(role.scopes),
+      role.description,
+    );
+    this.#emit({ kind: 'policy' });
+  }
+
+  async getRole(name: string): Promise<Role | null> {
+    await this.#gate();
+    const row = this.#get('SELECT * FROM roles WHERE name = ?', name);
+    return row ? toRole(row) : null;
+  }
+
+  async listRoles(): Promise<Role[]> {
+    await this.#gate();
+    return this.#all('SELECT * FROM roles ORDER BY name').map(toRole);
+  }
+
+  async deleteRole(name: string): Promise<boolean> {
+    await this.#gate();
+    const removed = this.#run('DELETE FROM roles WHERE name = ?', name) > 0;
+    if (removed) this.#emit({ kind: 'policy' });
+    return removed;
+  }
+
+  async putGroup(group: Group): Promise<void> {
+    await this.#gate();
+    this.#run(
+      `INSERT INTO groups (name, roles, attributes) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, attributes = excluded.attributes`,
+      group.name,
+      JSON.stringify(group.roles),
+      JSON.stringify(group.attributes),
+    );
+    this.#emit({ kind: 'policy' });
+  }
+
+  async getGroup(name: string): Promise<Group | null> {
+    await this.#gate();
+    const row = this.#get('SELECT * FROM groups WHERE name = ?', name);
+    return row ? toGroup(row) : null;
+  }
+
+  async listGroups(): Promise<Group[]> {
+    await this.#gate();
+    return this.#all('SELECT * FROM groups ORDER BY name').map(toGroup);
+  }
+
+  async deleteGroup(name: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqliteStore;
+      const members = self.#all('SELECT principal_id FROM group_members WHERE group_name = ?', name);
+      self.#run('DELETE FROM group_members WHERE group_name = ?', name);
+      const removed = self.#run('DELETE FROM groups WHERE name = ?', name) > 0;
+      self.#emit({ kind: 'policy' });
+      for (const m of members) self.#emit({ kind: 'principal', id: String(m.principal_id) });
+      return removed;
+    });
+  }
+
+  // ---- sessions -------------------------------------------------------------------------
+
+  async createSession(session: Session): Promise<void> {
+    await this.#gate();
+    this.#run(
+      `INSERT INTO sessions (id, principal_id, created_at, expires_at, revoked_at, last_refreshed_at, refresh_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      session.id,
+      session.principalId,
+      session.createdAt,
+      session.expiresAt,
+      session.revokedAt,
+      session.lastRefreshedAt,
+      session.refreshCount,
+    );
+  }
+
+  async getSession(id: string): Promise<Session | null> {
+    await this.#gate();
+    const row = this.#get('SELECT * FROM sessions WHERE id = ?', id);
+    return row ? toSession(row) : null;
+  }
+
+  async listSessions(principalId: string, opts: { activeAt?: number } = {}): Promise<Session[]> {
+    await this.#gate();
+    if (opts.activeAt === undefined) {
+      return this.#all('SELECT * FROM sessions WHERE principal_id = ? ORDER BY created_at, id', principalId).map(toSession);
+    }
+    return this.#all(
+      'SELECT * FROM sessions WHERE principal_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at, id',
+      principalId,
+      opts.activeAt,
+    ).map(toSession);
+  }
+
+  async revokeSession(id: string, at: number): Promise<boolean> {
+    await this.#gate();
+    const changed = this.#run('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', at, id) > 0;
+    if (changed) this.#emit({ kind: 'session', id });
+    return changed;
+  }
+
+  async revokeAllSessions(principalId: string, at: number): Promise<number> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqliteStore;
+      const ids = self.#all('SELECT id FROM sessions WHERE principal_id = ? AND revoked_at IS NULL', principalId);
+      self.#run('UPDATE sessions SET revoked_at = ? WHERE principal_id = ? AND revoked_at IS NULL', at, principalId);
+      for (const r of ids) self.#emit({ kind: 'session', id: String(r.id) });
+      return ids.length;
+    });
+  }
+
+  async insertRefreshToken(token: RefreshTokenRecord): Promise<void> {
+    await this.#gate();
+    this.#run(
+      'INSERT INTO refresh_tokens (token_hash, session_id, expires_at, used_at) VALUES (?, ?, ?, ?)',
+      token.tokenHash,
+      token.sessionId,
+      token.expiresAt,
+      token.usedAt,
+    );
+  }
+
+  async getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    await this.#gate();
+    const row = this.#get('SELECT * FROM refresh_tokens WHERE token_hash = ?', tokenHash);
+    return row
+      ? {
+          tokenHash: String(row.token_hash),
+          sessionId: String(row.session_id),
+          expiresAt: Number(row.expires_at),
+          usedAt: nullableNumber(row.used_at),
+        }
+      : null;
+  }
+
+  async markRefreshTokenUsed(tokenHash: string, at: number): Promise<boolean> {
+    await this.#gate();
+    return this.#run('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL', at, tokenHash) > 0;
+  }
+
+  async recordSessionRefresh(id: string, at: number): Promise<void> {
+    await this.#gate();
+    this.#run('UPDATE sessions SET last_refreshed_at = ?, refresh_count = refresh_count + 1 WHERE id = ?', at, id);
+  }
+
+  // ---- API keys -------------------------------------------------------------------------
+
+  async createApiKey(key: ApiKey): Promise<void> {
+    await this.#gate();
+    this.#run(
+      `INSERT INTO api_keys (id, principal_id, first_eight, secret_hash, scopes, note, expires_at, created_at, latest_activity)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      key.id,
+      key.principalId,
+      key.firstEight,
+      key.secretHash,
+      JSON.stringify(key.scopes),
+      key.note,
+      key.expiresAt,
+      key.createdAt,
+      key.latestActivity,
+    );
+  }
+
+  async getApiKeyBySecretHash(secretHash: string): Promise<ApiKey | null> {
+    await this.#gate();
+    const row = this.#get('SELECT * FROM api_keys WHERE secret_hash = ?', secretHash);
+    return row ? toApiKey(row) : null;
+  }
+
+  async listApiKeys(principalId: string): Promise<ApiKey[]> {
+    await this.#gate();
+    return this.#all('SELECT * FROM api_keys WHERE principal_id = ? ORDER BY created_at, id', principalId).map(toApiKey);
+  }
+
+  async findApiKeyByFirstEight(principalId: string, firstEight: string): Promise<ApiKey | null> {
+    await this.#gate();
+    const row = this.#get(
+      'SELECT * FROM api_keys WHERE principal_id = ? AND first_eight = ? ORDER BY created_at, id LIMIT 1',
+      principalId,
+      firstEight,
+    );
+    return row ? toApiKey(row) : null;
+  }
+
+  async deleteApiKey(id: string): Promise<boolean> {
+    await this.#gate();
+    const row = this.#get('SELECT secret_hash FROM api_keys WHERE id = ?', id);
+    if (!row) return false;
+    this.#run('DELETE FROM api_keys WHERE id = ?', id);
+    this.#emit({ kind: 'apikey', secretHash: String(row.secret_hash) });
+    return true;
+  }
+
+  async touchApiKeys(activity: ReadonlyMap<string, number>): Promise<void> {
+    if (activity.size === 0) return;
+    await this.transaction(async (tx) => {
+      const self = tx as SqliteStore;
+      for (const [id, at] of activity) {
+        self.#run(
+          'UPDATE api_keys SET latest_activity = ? WHERE id = ? AND (latest_activity IS NULL OR latest_activity < ?)',
+          at,
+          id,
+          at,
+        );
+      }
+    });
+  }
+
+  // ---- signing keys -----------------------------------------------------------------------
+
+  async insertSigningKey(key: SigningKey): Promise<void> {
+    await this.#gate();
+    this.#run(
+      'INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)',
+      key.kid,
+      key.alg,
+      JSON.stringify(key.publicJwk),
+      JSON.stringify(key.privateJwk),
+      key.createdAt,
+      key.retiredAt,
+    );
+    this.#emit({ kind: 'keys' });
+  }
+
+  async listSigningKeys(): Promise<SigningKey[]> {
+    await this.#gate();
+    return this.#all('SELECT * FROM signing_keys ORDER BY created_at, kid').map((r) => ({
+      kid: String(r.kid),
+      alg: 'EdDSA' as const,
+      publicJwk: JSON.parse(String(r.public_jwk)) as Record<string, unknown>,
+      privateJwk: JSON.parse(String(r.private_jwk)) as Record<string, unknown>,
+      createdAt: Number(r.created_at),
+      retiredAt: nullableNumber(r.retired_at),
+    }));
+  }
+
+  async retireSigningKey(kid: string, at: number): Promise<void> {
+    await this.#gate();
+    this.#run('UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL', at, kid);
+    this.#emit({ kind: 'keys' });
+  }
+
+  async deleteSigningKey(kid: string): Promise<void> {
+    await this.#gate();
+    this.#run('DELETE FROM signing_keys WHERE kid = ?', kid);
+    this.#emit({ kind: 'keys' });
+  }
+
+  // ---- housekeeping -----------------------------------------------------------------------
+
+  async purgeExpired(before: number): Promise<number> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqliteStore;
+      let removed = self.#run('DELETE FROM refresh_tokens WHERE expires_at < ?', before);
+      removed += self.#run('DELETE FROM sessions WHERE expires_at < ?', before);
+      removed += self.#run('DELETE FROM api_keys WHERE expires_at IS NOT NULL AND expires_at < ?', before);
+      return removed;
+    });
+  }
+}
+
+// ---- row mapping ------------------------------------------------------------------------
+
+function nullableNumber(v: Row[string] | undefined): number | null {
+  return v === null || v === undefined ? null : Number(v);
+}
+
+function nullableString(v: Row[string] | undefined): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function toPrincipal(r: Row): PrincipalWithSecret {
+  return {
+    id: String(r.id),
+    type: r.type === 'service' ? 'service' : 'user',
+    username: String(r.username),
+    email: nullableString(r.email),
+    passwordHash: nullableString(r.password_hash),
+    disabled: Number(r.disabled) === 1,
+    admin: Number(r.admin) === 1,
+    ipFilter: nullableString(r.ip_filter),
+    roles: JSON.parse(String(r.roles_json)) as string[],
+    groups: JSON.parse(String(r.groups_json)) as string[],
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+function toRole(r: Row): Role {
+  return { name: String(r.name), scopes: JSON.parse(String(r.scopes)) as string[], description: nullableString(r.description) };
+}
+
+function toGroup(r: Row): Group {
+  return {
+    name: String(r.name),
+    roles: JSON.parse(String(r.roles)) as string[],
+    attributes: JSON.parse(String(r.attributes)) as Record<string, unknown>,
+  };
+}
+
+function toSession(r: Row): Session {
+  return {
+    id: String(r.id),
+    principalId: String(r.principal_id),
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    revokedAt: nullableNumber(r.revoked_at),
+    lastRefreshedAt: nullableNumber(r.last_refreshed_at),
+    refreshCount: Number(r.refresh_count),
+  };
+}
+
+function toApiKey(r: Row): ApiKey {
+  return {
+    id: String(r.id),
+    principalId: String(r.principal_id),
+    firstEight: String(r.first_eight),
+    secretHash: String(r.secret_hash),
+    scopes: JSON.parse(String(r.scopes)) as string[],
+    note: nullableString(r.note),
+    expiresAt: nullableNumber(r.expires_at),
+    createdAt: Number(r.created_at),
+    latestActivity: nullableNumber(r.latest_activity),
+  };
+}
+
+/** Constraint violations become ConflictError; anything else means the database failed. */
+function translate(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/UNIQUE constraint failed|PRIMARY KEY/i.test(message)) return new ConflictError(message);
+  if (/FOREIGN KEY constraint failed/i.test(message)) return new ConflictError(message);
+  return new StoreUnavailableError(error);
+}

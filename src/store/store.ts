@@ -1,0 +1,127 @@
+// The one storage seam. Every backend (SQLite, PostgreSQL) implements this interface and
+// passes the same contract suite (test/contract/store.contract.ts). Times are ms since epoch.
+
+import type {
+  ApiKey,
+  Group,
+  Identity,
+  PrincipalType,
+  PrincipalWithSecret,
+  RefreshTokenRecord,
+  Role,
+  Session,
+  SigningKey,
+} from '../core/model.ts';
+
+export interface NewPrincipal {
+  readonly id: string;
+  readonly type: PrincipalType;
+  readonly username: string;
+  readonly email?: string | null;
+  readonly passwordHash?: string | null;
+  readonly disabled?: boolean;
+  readonly admin?: boolean;
+  readonly ipFilter?: string | null;
+  readonly roles?: readonly string[];
+  readonly groups?: readonly string[];
+  readonly createdAt: number;
+}
+
+export interface PrincipalPatch {
+  readonly email?: string | null;
+  readonly passwordHash?: string | null;
+  readonly disabled?: boolean;
+  readonly admin?: boolean;
+  readonly ipFilter?: string | null;
+  readonly roles?: readonly string[];
+  readonly groups?: readonly string[];
+  readonly updatedAt: number;
+}
+
+export interface ListOptions {
+  /** Return items whose sort key is greater than this (keyset pagination). */
+  readonly after?: string;
+  readonly limit?: number;
+}
+
+/** What changed, so caches (in this process or on other nodes) can be invalidated. */
+export type ChangeEvent =
+  | { readonly kind: 'policy' }
+  | { readonly kind: 'principal'; readonly id: string }
+  | { readonly kind: 'apikey'; readonly secretHash: string }
+  | { readonly kind: 'session'; readonly id: string }
+  | { readonly kind: 'keys' }
+  /** Another process changed the database in ways not described; drop every cache. */
+  | { readonly kind: 'all' };
+
+export interface MigrationReport {
+  readonly applied: readonly number[];
+  readonly current: number;
+}
+
+export interface Store {
+  readonly backend: 'sqlite' | 'postgres';
+
+  /** Applies pending migrations (safe when several nodes start at once). */
+  migrate(): Promise<MigrationReport>;
+  /** Cheap liveness query; throws StoreUnavailableError when the database cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /** Runs `fn` atomically: every write inside commits together or not at all. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /** Subscribes to changes made through any store on the same database; returns an unsubscribe. */
+  onChange(listener: (event: ChangeEvent) => void): () => void;
+
+  // principals
+  createPrincipal(p: NewPrincipal): Promise<PrincipalWithSecret>;
+  getPrincipal(id: string): Promise<PrincipalWithSecret | null>;
+  getPrincipalByUsername(username: string): Promise<PrincipalWithSecret | null>;
+  listPrincipals(opts?: ListOptions): Promise<PrincipalWithSecret[]>;
+  updatePrincipal(id: string, patch: PrincipalPatch): Promise<PrincipalWithSecret | null>;
+  deletePrincipal(id: string): Promise<boolean>;
+
+  // identities (provider + external id -> principal)
+  upsertIdentity(identity: Identity): Promise<void>;
+  listIdentities(principalId: string): Promise<Identity[]>;
+
+  // roles and groups
+  putRole(role: Role): Promise<void>;
+  getRole(name: string): Promise<Role | null>;
+  listRoles(): Promise<Role[]>;
+  deleteRole(name: string): Promise<boolean>;
+  putGroup(group: Group): Promise<void>;
+  getGroup(name: string): Promise<Group | null>;
+  listGroups(): Promise<Group[]>;
+  deleteGroup(name: string): Promise<boolean>;
+
+  // sessions and refresh tokens
+  createSession(session: Session): Promise<void>;
+  getSession(id: string): Promise<Session | null>;
+  listSessions(principalId: string, opts?: { activeAt?: number }): Promise<Session[]>;
+  revokeSession(id: string, at: number): Promise<boolean>;
+  revokeAllSessions(principalId: string, at: number): Promise<number>;
+  insertRefreshToken(token: RefreshTokenRecord): Promise<void>;
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
+  /** Marks an unused token used; false if it was already used (the caller lost a race or it is a replay). */
+  markRefreshTokenUsed(tokenHash: string, at: number): Promise<boolean>;
+  recordSessionRefresh(id: string, at: number): Promise<void>;
+
+  // API keys
+  createApiKey(key: ApiKey): Promise<void>;
+  getApiKeyBySecretHash(secretHash: string): Promise<ApiKey | null>;
+  listApiKeys(principalId: string): Promise<ApiKey[]>;
+  findApiKeyByFirstEight(principalId: string, firstEight: string): Promise<ApiKey | null>;
+  deleteApiKey(id: string): Promise<boolean>;
+  /** Batched write of last-use times: id -> time. */
+  touchApiKeys(activity: ReadonlyMap<string, number>): Promise<void>;
+
+  // signing keys
+  insertSigningKey(key: SigningKey): Promise<void>;
+  listSigningKeys(): Promise<SigningKey[]>;
+  retireSigningKey(kid: string, at: number): Promise<void>;
+  deleteSigningKey(kid: string): Promise<void>;
+
+  // housekeeping
+  /** Deletes sessions, refresh tokens and API keys that expired before `before`; returns rows removed. */
+  purgeExpired(before: number): Promise<number>;
+}
