@@ -91,6 +91,8 @@ export class SqliteStore implements Store {
   readonly #inTx: boolean;
   /** Events raised inside a transaction wait here until it commits. */
   readonly #pending: ChangeEvent[] = [];
+  /** Set on a transaction view once its transaction committed or rolled back. */
+  #ended = false;
 
   constructor(shared: Shared, inTx: boolean) {
     this.#s = shared;
@@ -108,10 +110,19 @@ export class SqliteStore implements Store {
     return stmt;
   }
 
-  /** Waits for a transaction opened by someone else on this connection to finish. */
-  async #gate(): Promise<void> {
-    while (!this.#inTx && this.#s.txDone) await this.#s.txDone;
-    if (this.#s.closed) throw new StoreUnavailableError(new Error('store is closed'));
+  /**
+   * Runs `work` (synchronous SQL) once no transaction of another caller is open on this
+   * connection. The last check and the work happen in the same tick, so nothing can open a
+   * transaction in between and swallow the work into it.
+   */
+  async #op<T>(work: () => T): Promise<T> {
+    if (this.#inTx) {
+      if (this.#ended) throw new Error('this transaction has already ended');
+      return work();
+    }
+    while (this.#s.txDone) await this.#s.txDone;
+    if (this.#s.closed) throw closedError();
+    return work();
   }
 
   #run(sql: string, ...params: SQLInputValue[]): number {
@@ -139,26 +150,26 @@ export class SqliteStore implements Store {
   }
 
   #emit(event: ChangeEvent): void {
-    if (this.#inTx) {
-      this.#pending.push(event);
-      return;
-    }
-    for (const listener of this.#s.listeners) listener(event);
+    if (this.#inTx) this.#pending.push(event);
+    else deliver(this.#s, event);
   }
 
   dataVersion(): number {
-    const row = this.#s.db.prepare('PRAGMA data_version').get() as { data_version: number };
+    const row = this.#stmt('PRAGMA data_version').get() as { data_version: number };
     return Number(row.data_version);
   }
 
-  /** Called on a timer: another connection committed if data_version moved. */
+  /**
+   * Called on a timer: another connection committed if data_version moved. (This connection's
+   * own commits never move it, so the value is only ever updated here.)
+   */
   pollForeignWrites(): void {
     if (this.#s.closed || this.#s.txDone) return;
     try {
       const version = this.dataVersion();
       if (version !== this.#s.dataVersion) {
         this.#s.dataVersion = version;
-        for (const listener of this.#s.listeners) listener({ kind: 'all' });
+        deliver(this.#s, { kind: 'all' });
       }
     } catch {
       // a failed poll is retried on the next tick
@@ -168,38 +179,44 @@ export class SqliteStore implements Store {
   // ---- lifecycle ----------------------------------------------------------------------------
 
   async migrate(): Promise<MigrationReport> {
-    await this.#gate();
-    const db = this.#s.db;
-    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    const applied: number[] = [];
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const done = new Set(
-        (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => Number(r.version)),
-      );
-      for (const m of sqliteMigrations) {
-        if (done.has(m.version)) continue;
-        db.exec(m.sql);
-        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-        applied.push(m.version);
+    return this.#op(() => {
+      const db = this.#s.db;
+      const applied: number[] = [];
+      try {
+        db.exec(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+        );
+        db.exec('BEGIN IMMEDIATE');
+      } catch (error) {
+        throw translate(error);
       }
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
-    const current = Math.max(0, ...sqliteMigrations.map((m) => m.version));
-    return { applied, current };
+      try {
+        const done = new Set(
+          (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => Number(r.version)),
+        );
+        for (const m of sqliteMigrations) {
+          if (done.has(m.version)) continue;
+          db.exec(m.sql);
+          db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+          applied.push(m.version);
+        }
+        db.exec('COMMIT');
+      } catch (error) {
+        rollback(db);
+        throw error;
+      }
+      const current = Math.max(0, ...sqliteMigrations.map((m) => m.version));
+      return { applied, current };
+    });
   }
 
   async ping(): Promise<void> {
-    await this.#gate();
-    this.#get('SELECT 1 AS ok');
+    await this.#op(() => this.#get('SELECT 1 AS ok'));
   }
 
   async close(): Promise<void> {
-    if (this.#s.closed) return;
     while (this.#s.txDone) await this.#s.txDone;
+    if (this.#s.closed) return;
     this.#s.closed = true;
     if (this.#s.poller) clearInterval(this.#s.poller);
     this.#s.listeners.clear();
@@ -208,36 +225,47 @@ export class SqliteStore implements Store {
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
-    if (this.#inTx) return fn(this); // nested: join the open transaction
-    await this.#gate();
+    if (this.#inTx) {
+      // nested: join the open transaction
+      if (this.#ended) throw new Error('this transaction has already ended');
+      return fn(this);
+    }
+    while (this.#s.txDone) await this.#s.txDone;
+    if (this.#s.closed) throw closedError();
+    // From here to BEGIN nothing awaits: the connection is ours.
     let release!: () => void;
     this.#s.txDone = new Promise<void>((resolve) => (release = resolve));
     const tx = new SqliteStore(this.#s, true);
-    try {
-      this.#s.db.exec('BEGIN IMMEDIATE');
-    } catch (error) {
+    const end = () => {
+      tx.#ended = true;
       this.#s.txDone = null;
       release();
+    };
+    const db = this.#s.db;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      end();
       throw translate(error);
     }
+    let result: T;
     try {
-      const result = await fn(tx);
-      this.#s.db.exec('COMMIT');
-      this.#s.dataVersion = this.dataVersion();
-      this.#s.txDone = null;
-      release();
-      for (const event of tx.#pending) this.#emit(event);
-      return result;
+      result = await fn(tx);
     } catch (error) {
-      try {
-        this.#s.db.exec('ROLLBACK');
-      } catch {
-        // the transaction may already be gone (e.g. SQLITE_FULL); nothing left to undo
-      }
-      this.#s.txDone = null;
-      release();
+      rollback(db);
+      end();
       throw error;
     }
+    try {
+      db.exec('COMMIT');
+    } catch (error) {
+      rollback(db);
+      end();
+      throw translate(error);
+    }
+    end();
+    for (const event of tx.#pending) deliver(this.#s, event);
+    return result;
   }
 
   onChange(listener: (event: ChangeEvent) => void): () => void {
@@ -291,21 +319,22 @@ export class SqliteStore implements Store {
   }
 
   async getPrincipal(id: string): Promise<PrincipalWithSecret | null> {
-    await this.#gate();
-    return this.#principal('WHERE p.id = ?', id);
+    return this.#op(() => this.#principal('WHERE p.id = ?', id));
   }
 
   async getPrincipalByUsername(username: string): Promise<PrincipalWithSecret | null> {
-    await this.#gate();
-    return this.#principal('WHERE p.username = ?', username);
+    return this.#op(() => this.#principal('WHERE p.username = ?', username));
   }
 
   async listPrincipals(opts: ListOptions = {}): Promise<PrincipalWithSecret[]> {
-    await this.#gate();
-    const limit = opts.limit ?? -1;
-    return this.#all(`${PRINCIPAL_SELECT} WHERE p.username > ? ORDER BY p.username LIMIT ?`, opts.after ?? '', limit).map(
-      toPrincipal,
-    );
+    return this.#op(() => {
+      const limit = opts.limit ?? -1;
+      const rows =
+        opts.after === undefined
+          ? this.#all(`${PRINCIPAL_SELECT} ORDER BY p.username LIMIT ?`, limit)
+          : this.#all(`${PRINCIPAL_SELECT} WHERE p.username > ? ORDER BY p.username LIMIT ?`, opts.after, limit);
+      return rows.map(toPrincipal);
+    });
   }
 
   async updatePrincipal(id: string, patch: PrincipalPatch): Promise<PrincipalWithSecret | null> {
@@ -345,82 +374,85 @@ export class SqliteStore implements Store {
   // ---- identities -------------------------------------------------------------------------
 
   async upsertIdentity(identity: Identity): Promise<void> {
-    await this.#gate();
-    this.#run(
-      `INSERT INTO identities (provider, external_id, principal_id, latest_login) VALUES (?, ?, ?, ?)
-       ON CONFLICT (provider, external_id) DO UPDATE SET principal_id = excluded.principal_id, latest_login = excluded.latest_login`,
-      identity.provider,
-      identity.externalId,
-      identity.principalId,
-      identity.latestLogin,
+    await this.#op(() =>
+      this.#run(
+        `INSERT INTO identities (provider, external_id, principal_id, latest_login) VALUES (?, ?, ?, ?)
+         ON CONFLICT (provider, external_id) DO UPDATE SET principal_id = excluded.principal_id, latest_login = excluded.latest_login`,
+        identity.provider,
+        identity.externalId,
+        identity.principalId,
+        identity.latestLogin,
+      ),
     );
   }
 
   async listIdentities(principalId: string): Promise<Identity[]> {
-    await this.#gate();
-    return this.#all('SELECT * FROM identities WHERE principal_id = ? ORDER BY provider, external_id', principalId).map(
-      (r) => ({
+    return this.#op(() =>
+      this.#all('SELECT * FROM identities WHERE principal_id = ? ORDER BY provider, external_id', principalId).map((r) => ({
         provider: String(r.provider),
         externalId: String(r.external_id),
         principalId: String(r.principal_id),
         latestLogin: nullableNumber(r.latest_login),
-      }),
+      })),
     );
   }
 
   // ---- roles and groups -------------------------------------------------------------------
 
   async putRole(role: Role): Promise<void> {
-    await this.#gate();
-    this.#run(
-      `INSERT INTO roles (name, scopes, description) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET scopes = excluded.scopes, description = excluded.description`,
-      role.name,
-      JSON.stringify(role.scopes),
-      role.description,
-    );
-    this.#emit({ kind: 'policy' });
+    await this.#op(() => {
+      this.#run(
+        `INSERT INTO roles (name, scopes, description) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET scopes = excluded.scopes, description = excluded.description`,
+        role.name,
+        JSON.stringify(role.scopes),
+        role.description,
+      );
+      this.#emit({ kind: 'policy' });
+    });
   }
 
   async getRole(name: string): Promise<Role | null> {
-    await this.#gate();
-    const row = this.#get('SELECT * FROM roles WHERE name = ?', name);
-    return row ? toRole(row) : null;
+    return this.#op(() => {
+      const row = this.#get('SELECT * FROM roles WHERE name = ?', name);
+      return row ? toRole(row) : null;
+    });
   }
 
   async listRoles(): Promise<Role[]> {
-    await this.#gate();
-    return this.#all('SELECT * FROM roles ORDER BY name').map(toRole);
+    return this.#op(() => this.#all('SELECT * FROM roles ORDER BY name').map(toRole));
   }
 
   async deleteRole(name: string): Promise<boolean> {
-    await this.#gate();
-    const removed = this.#run('DELETE FROM roles WHERE name = ?', name) > 0;
-    if (removed) this.#emit({ kind: 'policy' });
-    return removed;
+    return this.#op(() => {
+      const removed = this.#run('DELETE FROM roles WHERE name = ?', name) > 0;
+      if (removed) this.#emit({ kind: 'policy' });
+      return removed;
+    });
   }
 
   async putGroup(group: Group): Promise<void> {
-    await this.#gate();
-    this.#run(
-      `INSERT INTO groups (name, roles, attributes) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, attributes = excluded.attributes`,
-      group.name,
-      JSON.stringify(group.roles),
-      JSON.stringify(group.attributes),
-    );
-    this.#emit({ kind: 'policy' });
+    await this.#op(() => {
+      this.#run(
+        `INSERT INTO groups (name, roles, attributes) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, attributes = excluded.attributes`,
+        group.name,
+        JSON.stringify(group.roles),
+        JSON.stringify(group.attributes),
+      );
+      this.#emit({ kind: 'policy' });
+    });
   }
 
   async getGroup(name: string): Promise<Group | null> {
-    await this.#gate();
-    const row = this.#get('SELECT * FROM groups WHERE name = ?', name);
-    return row ? toGroup(row) : null;
+    return this.#op(() => {
+      const row = this.#get('SELECT * FROM groups WHERE name = ?', name);
+      return row ? toGroup(row) : null;
+    });
   }
 
   async listGroups(): Promise<Group[]> {
-    await this.#gate();
-    return this.#all('SELECT * FROM groups ORDER BY name').map(toGroup);
+    return this.#op(() => this.#all('SELECT * FROM groups ORDER BY name').map(toGroup));
   }
 
   async deleteGroup(name: string): Promise<boolean> {
@@ -429,7 +461,7 @@ export class SqliteStore implements Store {
       const members = self.#all('SELECT principal_id FROM group_members WHERE group_name = ?', name);
       self.#run('DELETE FROM group_members WHERE group_name = ?', name);
       const removed = self.#run('DELETE FROM groups WHERE name = ?', name) > 0;
-      self.#emit({ kind: 'policy' });
+      if (removed || members.length > 0) self.#emit({ kind: 'policy' });
       for (const m of members) self.#emit({ kind: 'principal', id: String(m.principal_id) });
       return removed;
     });
@@ -438,43 +470,47 @@ export class SqliteStore implements Store {
   // ---- sessions -------------------------------------------------------------------------
 
   async createSession(session: Session): Promise<void> {
-    await this.#gate();
-    this.#run(
-      `INSERT INTO sessions (id, principal_id, created_at, expires_at, revoked_at, last_refreshed_at, refresh_count)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      session.id,
-      session.principalId,
-      session.createdAt,
-      session.expiresAt,
-      session.revokedAt,
-      session.lastRefreshedAt,
-      session.refreshCount,
+    await this.#op(() =>
+      this.#run(
+        `INSERT INTO sessions (id, principal_id, created_at, expires_at, revoked_at, last_refreshed_at, refresh_count)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        session.id,
+        session.principalId,
+        session.createdAt,
+        session.expiresAt,
+        session.revokedAt,
+        session.lastRefreshedAt,
+        session.refreshCount,
+      ),
     );
   }
 
   async getSession(id: string): Promise<Session | null> {
-    await this.#gate();
-    const row = this.#get('SELECT * FROM sessions WHERE id = ?', id);
-    return row ? toSession(row) : null;
+    return this.#op(() => {
+      const row = this.#get('SELECT * FROM sessions WHERE id = ?', id);
+      return row ? toSession(row) : null;
+    });
   }
 
   async listSessions(principalId: string, opts: { activeAt?: number } = {}): Promise<Session[]> {
-    await this.#gate();
-    if (opts.activeAt === undefined) {
-      return this.#all('SELECT * FROM sessions WHERE principal_id = ? ORDER BY created_at, id', principalId).map(toSession);
-    }
-    return this.#all(
-      'SELECT * FROM sessions WHERE principal_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at, id',
-      principalId,
-      opts.activeAt,
-    ).map(toSession);
+    return this.#op(() => {
+      if (opts.activeAt === undefined) {
+        return this.#all('SELECT * FROM sessions WHERE principal_id = ? ORDER BY created_at, id', principalId).map(toSession);
+      }
+      return this.#all(
+        'SELECT * FROM sessions WHERE principal_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at, id',
+        principalId,
+        opts.activeAt,
+      ).map(toSession);
+    });
   }
 
   async revokeSession(id: string, at: number): Promise<boolean> {
-    await this.#gate();
-    const changed = this.#run('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', at, id) > 0;
-    if (changed) this.#emit({ kind: 'session', id });
-    return changed;
+    return this.#op(() => {
+      const changed = this.#run('UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', at, id) > 0;
+      if (changed) this.#emit({ kind: 'session', id });
+      return changed;
+    });
   }
 
   async revokeAllSessions(principalId: string, at: number): Promise<number> {
@@ -488,86 +524,96 @@ export class SqliteStore implements Store {
   }
 
   async insertRefreshToken(token: RefreshTokenRecord): Promise<void> {
-    await this.#gate();
-    this.#run(
-      'INSERT INTO refresh_tokens (token_hash, session_id, expires_at, used_at) VALUES (?, ?, ?, ?)',
-      token.tokenHash,
-      token.sessionId,
-      token.expiresAt,
-      token.usedAt,
+    await this.#op(() =>
+      this.#run(
+        'INSERT INTO refresh_tokens (token_hash, session_id, expires_at, used_at) VALUES (?, ?, ?, ?)',
+        token.tokenHash,
+        token.sessionId,
+        token.expiresAt,
+        token.usedAt,
+      ),
     );
   }
 
   async getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
-    await this.#gate();
-    const row = this.#get('SELECT * FROM refresh_tokens WHERE token_hash = ?', tokenHash);
-    return row
-      ? {
-          tokenHash: String(row.token_hash),
-          sessionId: String(row.session_id),
-          expiresAt: Number(row.expires_at),
-          usedAt: nullableNumber(row.used_at),
-        }
-      : null;
+    return this.#op(() => {
+      const row = this.#get('SELECT * FROM refresh_tokens WHERE token_hash = ?', tokenHash);
+      return row ? toRefreshToken(row) : null;
+    });
+  }
+
+  async listRefreshTokens(sessionId: string): Promise<RefreshTokenRecord[]> {
+    return this.#op(() =>
+      this.#all('SELECT * FROM refresh_tokens WHERE session_id = ? ORDER BY expires_at, token_hash', sessionId).map(
+        toRefreshToken,
+      ),
+    );
   }
 
   async markRefreshTokenUsed(tokenHash: string, at: number): Promise<boolean> {
-    await this.#gate();
-    return this.#run('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL', at, tokenHash) > 0;
+    return this.#op(
+      () => this.#run('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL', at, tokenHash) > 0,
+    );
   }
 
   async recordSessionRefresh(id: string, at: number): Promise<void> {
-    await this.#gate();
-    this.#run('UPDATE sessions SET last_refreshed_at = ?, refresh_count = refresh_count + 1 WHERE id = ?', at, id);
+    await this.#op(() =>
+      this.#run('UPDATE sessions SET last_refreshed_at = ?, refresh_count = refresh_count + 1 WHERE id = ?', at, id),
+    );
   }
 
   // ---- API keys -------------------------------------------------------------------------
 
   async createApiKey(key: ApiKey): Promise<void> {
-    await this.#gate();
-    this.#run(
-      `INSERT INTO api_keys (id, principal_id, first_eight, secret_hash, scopes, note, expires_at, created_at, latest_activity)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      key.id,
-      key.principalId,
-      key.firstEight,
-      key.secretHash,
-      JSON.stringify(key.scopes),
-      key.note,
-      key.expiresAt,
-      key.createdAt,
-      key.latestActivity,
+    await this.#op(() =>
+      this.#run(
+        `INSERT INTO api_keys (id, principal_id, first_eight, secret_hash, scopes, note, expires_at, created_at, latest_activity)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        key.id,
+        key.principalId,
+        key.firstEight,
+        key.secretHash,
+        JSON.stringify(key.scopes),
+        key.note,
+        key.expiresAt,
+        key.createdAt,
+        key.latestActivity,
+      ),
     );
   }
 
   async getApiKeyBySecretHash(secretHash: string): Promise<ApiKey | null> {
-    await this.#gate();
-    const row = this.#get('SELECT * FROM api_keys WHERE secret_hash = ?', secretHash);
-    return row ? toApiKey(row) : null;
+    return this.#op(() => {
+      const row = this.#get('SELECT * FROM api_keys WHERE secret_hash = ?', secretHash);
+      return row ? toApiKey(row) : null;
+    });
   }
 
   async listApiKeys(principalId: string): Promise<ApiKey[]> {
-    await this.#gate();
-    return this.#all('SELECT * FROM api_keys WHERE principal_id = ? ORDER BY created_at, id', principalId).map(toApiKey);
+    return this.#op(() =>
+      this.#all('SELECT * FROM api_keys WHERE principal_id = ? ORDER BY created_at, id', principalId).map(toApiKey),
+    );
   }
 
   async findApiKeyByFirstEight(principalId: string, firstEight: string): Promise<ApiKey | null> {
-    await this.#gate();
-    const row = this.#get(
-      'SELECT * FROM api_keys WHERE principal_id = ? AND first_eight = ? ORDER BY created_at, id LIMIT 1',
-      principalId,
-      firstEight,
-    );
-    return row ? toApiKey(row) : null;
+    return this.#op(() => {
+      const row = this.#get(
+        'SELECT * FROM api_keys WHERE principal_id = ? AND first_eight = ? ORDER BY created_at, id LIMIT 1',
+        principalId,
+        firstEight,
+      );
+      return row ? toApiKey(row) : null;
+    });
   }
 
   async deleteApiKey(id: string): Promise<boolean> {
-    await this.#gate();
-    const row = this.#get('SELECT secret_hash FROM api_keys WHERE id = ?', id);
-    if (!row) return false;
-    this.#run('DELETE FROM api_keys WHERE id = ?', id);
-    this.#emit({ kind: 'apikey', secretHash: String(row.secret_hash) });
-    return true;
+    return this.#op(() => {
+      const row = this.#get('SELECT secret_hash FROM api_keys WHERE id = ?', id);
+      if (!row) return false;
+      this.#run('DELETE FROM api_keys WHERE id = ?', id);
+      this.#emit({ kind: 'apikey', secretHash: String(row.secret_hash) });
+      return true;
+    });
   }
 
   async touchApiKeys(activity: ReadonlyMap<string, number>): Promise<void> {
@@ -588,41 +634,45 @@ export class SqliteStore implements Store {
   // ---- signing keys -----------------------------------------------------------------------
 
   async insertSigningKey(key: SigningKey): Promise<void> {
-    await this.#gate();
-    this.#run(
-      'INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)',
-      key.kid,
-      key.alg,
-      JSON.stringify(key.publicJwk),
-      JSON.stringify(key.privateJwk),
-      key.createdAt,
-      key.retiredAt,
-    );
-    this.#emit({ kind: 'keys' });
+    await this.#op(() => {
+      this.#run(
+        'INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)',
+        key.kid,
+        key.alg,
+        JSON.stringify(key.publicJwk),
+        JSON.stringify(key.privateJwk),
+        key.createdAt,
+        key.retiredAt,
+      );
+      this.#emit({ kind: 'keys' });
+    });
   }
 
   async listSigningKeys(): Promise<SigningKey[]> {
-    await this.#gate();
-    return this.#all('SELECT * FROM signing_keys ORDER BY created_at, kid').map((r) => ({
-      kid: String(r.kid),
-      alg: 'EdDSA' as const,
-      publicJwk: JSON.parse(String(r.public_jwk)) as Record<string, unknown>,
-      privateJwk: JSON.parse(String(r.private_jwk)) as Record<string, unknown>,
-      createdAt: Number(r.created_at),
-      retiredAt: nullableNumber(r.retired_at),
-    }));
+    return this.#op(() =>
+      this.#all('SELECT * FROM signing_keys ORDER BY created_at, kid').map((r) => ({
+        kid: String(r.kid),
+        alg: 'EdDSA' as const,
+        publicJwk: JSON.parse(String(r.public_jwk)) as Record<string, unknown>,
+        privateJwk: JSON.parse(String(r.private_jwk)) as Record<string, unknown>,
+        createdAt: Number(r.created_at),
+        retiredAt: nullableNumber(r.retired_at),
+      })),
+    );
   }
 
   async retireSigningKey(kid: string, at: number): Promise<void> {
-    await this.#gate();
-    this.#run('UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL', at, kid);
-    this.#emit({ kind: 'keys' });
+    await this.#op(() => {
+      if (this.#run('UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL', at, kid) > 0) {
+        this.#emit({ kind: 'keys' });
+      }
+    });
   }
 
   async deleteSigningKey(kid: string): Promise<void> {
-    await this.#gate();
-    this.#run('DELETE FROM signing_keys WHERE kid = ?', kid);
-    this.#emit({ kind: 'keys' });
+    await this.#op(() => {
+      if (this.#run('DELETE FROM signing_keys WHERE kid = ?', kid) > 0) this.#emit({ kind: 'keys' });
+    });
   }
 
   // ---- housekeeping -----------------------------------------------------------------------
@@ -636,6 +686,32 @@ export class SqliteStore implements Store {
       return removed;
     });
   }
+}
+
+/** Hands an event to every listener; one failing listener neither stops the others nor fails the write. */
+function deliver(shared: Shared, event: ChangeEvent): void {
+  for (const listener of [...shared.listeners]) {
+    try {
+      listener(event);
+    } catch (error) {
+      process.emitWarning(`a store change listener failed: ${error instanceof Error ? error.message : String(error)}`, {
+        type: 'GatehouseStoreWarning',
+      });
+    }
+  }
+}
+
+function rollback(db: DatabaseSync): void {
+  if (!db.isTransaction) return; // e.g. SQLITE_FULL already ended it
+  try {
+    db.exec('ROLLBACK');
+  } catch {
+    // nothing left to undo
+  }
+}
+
+function closedError(): StoreUnavailableError {
+  return new StoreUnavailableError(new Error('store is closed'));
 }
 
 // ---- row mapping ------------------------------------------------------------------------
@@ -686,6 +762,15 @@ function toSession(r: Row): Session {
     revokedAt: nullableNumber(r.revoked_at),
     lastRefreshedAt: nullableNumber(r.last_refreshed_at),
     refreshCount: Number(r.refresh_count),
+  };
+}
+
+function toRefreshToken(r: Row): RefreshTokenRecord {
+  return {
+    tokenHash: String(r.token_hash),
+    sessionId: String(r.session_id),
+    expiresAt: Number(r.expires_at),
+    usedAt: nullableNumber(r.used_at),
   };
 }
 
