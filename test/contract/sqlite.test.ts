@@ -1,0 +1,265 @@
+// The Store contract on the SQLite backend (a temp file, and `:memory:`), plus what only SQLite
+// has: WAL, noticing other connections' writes through data_version, one connection whose
+// callers queue behind an open transaction.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { describe, test } from 'node:test';
+import { StoreUnavailableError } from '../../src/core/errors.ts';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import type { ChangeEvent } from '../../src/store/store.ts';
+import { storeContract } from './store-contract.ts';
+
+function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sqlite-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+storeContract('sqlite (file)', async () => {
+  const { dir, remove } = tempDir();
+  const store = openSqliteStore({ path: join(dir, 'gatehouse.db'), pollIntervalMs: 0 });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      remove();
+    },
+  };
+});
+
+storeContract('sqlite (:memory:)', async () => {
+  const store = openSqliteStore({ path: ':memory:' });
+  return { store, cleanup: () => store.close() };
+});
+
+/** Two stores (connections) on one file; `a` polls only when asked to (its timer never fires in a test). */
+async function twoConnections(pollIntervalMs = 3_600_000) {
+  const { dir, remove } = tempDir();
+  const path = join(dir, 'gatehouse.db');
+  const a = openSqliteStore({ path, pollIntervalMs });
+  await a.migrate();
+  const b = openSqliteStore({ path, pollIntervalMs: 0 });
+  return {
+    a,
+    b,
+    path,
+    close: async () => {
+      await a.close();
+      await b.close();
+      remove();
+    },
+  };
+}
+
+function collect(store: SqliteStore): ChangeEvent[] {
+  const events: ChangeEvent[] = [];
+  store.onChange((e) => events.push(e));
+  return events;
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Lets every queued microtask and I/O callback run. */
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('sqlite specifics', () => {
+  test('the database file is in WAL mode with foreign keys enforced', async () => {
+    const { a, path, close } = await twoConnections();
+    try {
+      const db = new DatabaseSync(path);
+      try {
+        assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
+      } finally {
+        db.close();
+      }
+      // foreign keys: a session for a principal that does not exist is refused
+      await assert.rejects(
+        a.createSession({
+          id: 's',
+          principalId: 'missing',
+          createdAt: 0,
+          expiresAt: 1,
+          revokedAt: null,
+          lastRefreshedAt: null,
+          refreshCount: 0,
+        }),
+      );
+    } finally {
+      await close();
+    }
+  });
+
+  test('a write by another connection is reported as {kind: "all"} by the data_version poller', async () => {
+    const { a, b, close } = await twoConnections(10);
+    try {
+      let resolveAll!: () => void;
+      const sawAll = new Promise<void>((r) => (resolveAll = r));
+      a.onChange((e) => {
+        if (e.kind === 'all') resolveAll();
+      });
+      await b.putRole({ name: 'from-b', scopes: ['read:status'], description: null });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        sawAll,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no {kind: "all"} event within 5 s')), 5000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      assert.deepEqual(await a.getRole('from-b'), { name: 'from-b', scopes: ['read:status'], description: null });
+    } finally {
+      await close();
+    }
+  });
+
+  test('the poller stays quiet about the connection’s own writes', async () => {
+    const { a, close } = await twoConnections();
+    try {
+      const events = collect(a);
+      await a.putRole({ name: 'own', scopes: [], description: null });
+      await a.transaction(async (tx) => tx.putGroup({ name: 'own', roles: [], attributes: {} }));
+      a.pollForeignWrites();
+      assert.equal(events.filter((e) => e.kind === 'all').length, 0);
+      assert.equal(events.filter((e) => e.kind === 'policy').length, 2);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a foreign write is still reported when this connection commits before the next poll', async () => {
+    const { a, b, close } = await twoConnections();
+    try {
+      const events = collect(a);
+      await b.putRole({ name: 'foreign', scopes: [], description: null });
+      await a.transaction(async (tx) => tx.putRole({ name: 'own', scopes: [], description: null }));
+      a.pollForeignWrites();
+      assert.equal(events.filter((e) => e.kind === 'all').length, 1);
+      a.pollForeignWrites();
+      assert.equal(events.filter((e) => e.kind === 'all').length, 1, 'reported once');
+    } finally {
+      await close();
+    }
+  });
+
+  test('calls made while a transaction is open wait for it, then see its outcome', async () => {
+    const { dir, remove } = tempDir();
+    const store = openSqliteStore({ path: join(dir, 'g.db'), pollIntervalMs: 0 });
+    try {
+      await store.migrate();
+      for (const outcome of ['commit', 'rollback'] as const) {
+        const name = `role-${outcome}`;
+        const written = deferred();
+        const release = deferred();
+        const tx = store.transaction(async (t) => {
+          await t.putRole({ name, scopes: ['read:status'], description: null });
+          written.resolve();
+          await release.promise;
+          if (outcome === 'rollback') throw new Error('rolled back');
+        });
+        await written.promise;
+        let readDone = false;
+        const read = store.getRole(name).finally(() => (readDone = true));
+        let writeDone = false;
+        const write = store.putRole({ name: `${name}-outside`, scopes: [], description: null }).finally(() => (writeDone = true));
+        await settle();
+        await settle();
+        assert.equal(readDone, false, 'the read waits for the open transaction');
+        assert.equal(writeDone, false, 'the write waits for the open transaction');
+        release.resolve();
+        if (outcome === 'rollback') await assert.rejects(tx, /rolled back/);
+        else await tx;
+        // the read ran after the transaction ended: it sees the committed role, or none
+        assert.deepEqual(await read, outcome === 'commit' ? { name, scopes: ['read:status'], description: null } : null);
+        await write;
+        assert.notEqual(await store.getRole(`${name}-outside`), null);
+      }
+    } finally {
+      await store.close();
+      remove();
+    }
+  });
+
+  test('a transaction view cannot be used after its transaction ended', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    try {
+      await store.migrate();
+      let leaked: SqliteStore | null = null;
+      await store.transaction(async (tx) => {
+        leaked = tx as SqliteStore;
+      });
+      assert.ok(leaked);
+      await assert.rejects((leaked as SqliteStore).putRole({ name: 'late', scopes: [], description: null }), /transaction/);
+      assert.equal(await store.getRole('late'), null);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('after close() every call fails with StoreUnavailableError; close() twice is fine', async () => {
+    const store = openSqliteStore({ path: ':memory:' });
+    await store.migrate();
+    await store.close();
+    await store.close();
+    await assert.rejects(store.ping(), StoreUnavailableError);
+    await assert.rejects(store.getRole('x'), StoreUnavailableError);
+    await assert.rejects(store.transaction(async () => 1), StoreUnavailableError);
+  });
+
+  test('close() waits for an open transaction to finish', async () => {
+    const { dir, remove } = tempDir();
+    const path = join(dir, 'g.db');
+    const store = openSqliteStore({ path, pollIntervalMs: 0 });
+    try {
+      await store.migrate();
+      const release = deferred();
+      const started = deferred();
+      const tx = store.transaction(async (t) => {
+        started.resolve();
+        await release.promise;
+        await t.putRole({ name: 'late-commit', scopes: [], description: null });
+      });
+      await started.promise;
+      const closing = store.close();
+      release.resolve();
+      await tx;
+      await closing;
+      const again = openSqliteStore({ path, pollIntervalMs: 0 });
+      assert.notEqual(await again.getRole('late-commit'), null);
+      await again.close();
+    } finally {
+      remove();
+    }
+  });
+
+  test('two connections migrating at once apply each version once; data survives reopening', async () => {
+    const { dir, remove } = tempDir();
+    const path = join(dir, 'g.db');
+    const a = openSqliteStore({ path, pollIntervalMs: 0 });
+    const b = openSqliteStore({ path, pollIntervalMs: 0 });
+    try {
+      const [ra, rb] = await Promise.all([a.migrate(), b.migrate()]);
+      assert.equal(ra.current, rb.current);
+      const applied = [...ra.applied, ...rb.applied].sort((x, y) => x - y);
+      assert.deepEqual(
+        applied,
+        Array.from({ length: ra.current }, (_, i) => i + 1),
+        'every version applied by exactly one of them',
+      );
+      await a.putRole({ name: 'persisted', scopes: ['read:status'], description: null });
+      await a.close();
+      await b.close();
+      const c = openSqliteStore({ path, pollIntervalMs: 0 });
+      assert.deepEqual((await c.migrate()).applied, []);
+      assert.notEqual(await c.getRole('persisted'), null);
+      await c.close();
+    } finally {
+      remove();
+    }
+  });
+});
