@@ -1,6 +1,7 @@
 // Opens the store a database URL names: `sqlite:<path>` (or `sqlite::memory:`) or `postgres://…`.
 
 import { ValidationError } from '../core/errors.ts';
+import { openPostgresStore } from './postgres/postgres-store.ts';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -16,7 +17,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     return openSqliteStore({ path, pollIntervalMs: options.pollIntervalMs });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new ValidationError('the PostgreSQL backend is not available in this version');
+    // Other nodes' changes arrive by LISTEN/NOTIFY; a poll interval of 0 means "not needed".
+    return openPostgresStore({ url, listen: options.pollIntervalMs !== 0 });
   }
   throw new ValidationError(`unsupported database URL "${redactUrl(url)}" (use sqlite:<path> or postgres://…)`);
 }

@@ -102,6 +102,8 @@ export interface Store {
   revokeAllSessions(principalId: string, at: number): Promise<number>;
   insertRefreshToken(token: RefreshTokenRecord): Promise<void>;
   getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
+  /** Every refresh token of a session, used or not (for copying a deployment). */
+  listRefreshTokens(sessionId: string): Promise<RefreshTokenRecord[]>;
   /** Marks an unused token used; false if it was already used (the caller lost a race or it is a replay). */
   markRefreshTokenUsed(tokenHash: string, at: number): Promise<boolean>;
   recordSessionRefresh(id: string, at: number): Promise<void>;
