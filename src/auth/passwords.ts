@@ -14,16 +14,57 @@ export const OWASP_ARGON2ID: PasswordParams = { memoryKiB: 19456, iterations: 2,
 
 const ARGON2ID = 2; // @node-rs/argon2 Algorithm.Argon2id (a const enum, not importable under type stripping)
 
-export class PasswordHasher {
-  readonly #params: PasswordParams;
+/** At most `limit` tasks at once; the rest wait their turn in arrival order. */
+export class Semaphore {
   readonly #limit: number;
   #active = 0;
   readonly #waiting: (() => void)[] = [];
+
+  constructor(limit: number) {
+    this.#limit = Math.max(1, Math.floor(limit));
+  }
+
+  /** Tasks running now. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Tasks waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#active < this.#limit) this.#active++;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve)); // the slot is handed over
+    try {
+      return await work();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#active--;
+    }
+  }
+}
+
+export class PasswordHasher {
+  readonly #params: PasswordParams;
+  readonly #slots: Semaphore;
   #dummy: Promise<string> | null = null;
 
   constructor(params: PasswordParams = OWASP_ARGON2ID, concurrency = 2) {
     this.#params = params;
-    this.#limit = Math.max(1, concurrency);
+    this.#slots = new Semaphore(concurrency);
+  }
+
+  /** Hashes or verifications running now (never more than the concurrency). */
+  get running(): number {
+    return this.#slots.active;
+  }
+
+  /** Hashes or verifications waiting for a slot. */
+  get queued(): number {
+    return this.#slots.waiting;
   }
 
   async hash(password: string): Promise<string> {
@@ -56,22 +97,16 @@ export class PasswordHasher {
     return false;
   }
 
-  /** Whether a stored hash was made with weaker parameters than the current ones. */
+  /** Whether a stored hash is not argon2id or was made with weaker parameters than the current ones. */
   needsRehash(phc: string): boolean {
+    if (!isArgon2idPhc(phc)) return true;
     const m = /\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(phc);
     if (!m) return true;
     return Number(m[1]) < this.#params.memoryKiB || Number(m[2]) < this.#params.iterations;
   }
 
-  async #slot<T>(work: () => Promise<T>): Promise<T> {
-    while (this.#active >= this.#limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#active++;
-    try {
-      return await work();
-    } finally {
-      this.#active--;
-      this.#waiting.shift()?.();
-    }
+  #slot<T>(work: () => Promise<T>): Promise<T> {
+    return this.#slots.run(work);
   }
 }
 
