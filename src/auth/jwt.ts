@@ -31,15 +31,20 @@ export interface AccessClaims extends JWTPayload {
   type: string;
 }
 
+/** JWK members that hold private key material (never published). */
+const PRIVATE_JWK_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth']);
+
 export class KeyRing {
   readonly #keys: Map<string, LoadedKey>;
   readonly #signer: LoadedKey | null;
   readonly #issuer: string;
+  readonly #maxTokenTtlMs: number;
 
-  private constructor(keys: Map<string, LoadedKey>, signer: LoadedKey | null, issuer: string) {
+  private constructor(keys: Map<string, LoadedKey>, signer: LoadedKey | null, issuer: string, maxTokenTtlMs: number) {
     this.#keys = keys;
     this.#signer = signer;
     this.#issuer = issuer;
+    this.#maxTokenTtlMs = maxTokenTtlMs;
   }
 
   /**
@@ -60,7 +65,26 @@ export class KeyRing {
       keys.set(record.kid, loaded);
       if (loaded.privateKey && (!signer || record.createdAt > signer.record.createdAt)) signer = loaded;
     }
-    return new KeyRing(keys, signer, issuer);
+    return new KeyRing(keys, signer, issuer, maxTokenTtlMs);
+  }
+
+  /** Whether a key may verify at `now`: it signs, or it retired less than the longest token lifetime ago. */
+  #verifies(record: SigningKey, now: number): boolean {
+    return record.retiredAt === null || record.retiredAt + this.#maxTokenTtlMs > now;
+  }
+
+  /**
+   * When the next retired key in this ring stops verifying (so the ring should be reloaded to drop
+   * it from the JWKS); null when no retired key is loaded.
+   */
+  get staleAt(): number | null {
+    let at: number | null = null;
+    for (const { record } of this.#keys.values()) {
+      if (record.retiredAt === null) continue;
+      const until = record.retiredAt + this.#maxTokenTtlMs;
+      if (at === null || until < at) at = until;
+    }
+    return at;
   }
 
   get signingKid(): string | null {
@@ -97,9 +121,16 @@ export class KeyRing {
         (header) => {
           const key = header.kid ? this.#keys.get(header.kid) : undefined;
           if (!key) throw new InvalidTokenError('unknown signing key');
+          if (!this.#verifies(key.record, nowMs)) throw new InvalidTokenError('signing key has been retired');
           return key.publicKey;
         },
-        { algorithms: [JWT_ALG], issuer: this.#issuer, currentDate: new Date(nowMs), clockTolerance: 0 },
+        {
+          algorithms: [JWT_ALG],
+          issuer: this.#issuer,
+          currentDate: new Date(nowMs),
+          clockTolerance: 0,
+          requiredClaims: ['exp', 'iat', 'sub'],
+        },
       );
       if (payload.type !== type || typeof payload.sub !== 'string') throw new InvalidTokenError('wrong token type');
       return payload as AccessClaims;
@@ -110,9 +141,13 @@ export class KeyRing {
     }
   }
 
-  /** Public keys for `/.well-known/jwks.json`. */
-  jwks(): { keys: Record<string, unknown>[] } {
-    return { keys: [...this.#keys.values()].map((k) => ({ ...k.record.publicJwk })) };
+  /** Public keys for `/.well-known/jwks.json`: the keys that verify (at `nowMs`, if given), public members only. */
+  jwks(nowMs?: number): { keys: Record<string, unknown>[] } {
+    return {
+      keys: [...this.#keys.values()]
+        .filter((k) => nowMs === undefined || this.#verifies(k.record, nowMs))
+        .map((k) => Object.fromEntries(Object.entries(k.record.publicJwk).filter(([name]) => !PRIVATE_JWK_MEMBERS.has(name)))),
+    };
   }
 }
 
