@@ -18,6 +18,8 @@ export class KeyService {
   readonly #opts: KeyServiceOptions;
   #ring: KeyRing | null = null;
   #loading: Promise<KeyRing> | null = null;
+  /** Bumped by every invalidation, so a load that started before one is not kept. */
+  #generation = 0;
   #lastReload = 0;
   readonly #unsubscribe: () => void;
 
@@ -26,50 +28,84 @@ export class KeyService {
     this.#clock = clock;
     this.#opts = opts;
     this.#unsubscribe = store.onChange((event) => {
-      if (event.kind === 'keys' || event.kind === 'all') this.#ring = null;
+      if (event.kind === 'keys' || event.kind === 'all') this.#invalidate();
     });
+  }
+
+  #invalidate(): void {
+    this.#generation++;
+    this.#ring = null;
+    this.#loading = null;
   }
 
   /** Makes sure a signing key exists and is not older than the rotation interval. */
   async ensureSigningKey(): Promise<void> {
     const ring = await this.ring();
-    const created = ring.signingKeyCreatedAt;
-    if (created === null || this.#clock.now() - created >= this.#opts.rotationIntervalMs) await this.rotate();
+    if (this.#due(ring.signingKeyCreatedAt)) await this.#rotate(true);
+  }
+
+  #due(signingKeyCreatedAt: number | null): boolean {
+    return signingKeyCreatedAt === null || this.#clock.now() - signingKeyCreatedAt >= this.#opts.rotationIntervalMs;
   }
 
   /** Starts signing with a fresh key; the previous one keeps verifying. Returns the new kid. */
   async rotate(): Promise<string> {
-    const now = this.#clock.now();
-    const key = await generateSigningKey(now);
-    await this.#store.transaction(async (tx) => {
-      for (const existing of await tx.listSigningKeys()) {
-        if (existing.retiredAt === null) await tx.retireSigningKey(existing.kid, now);
-        else if (existing.retiredAt + this.#opts.maxTokenTtlMs <= now) await tx.deleteSigningKey(existing.kid);
-      }
-      await tx.insertSigningKey(key);
-    });
-    this.#ring = null;
-    return key.kid;
+    return (await this.#rotate(false)) as string;
   }
 
+  /**
+   * Rotates inside one transaction. With `onlyIfDue`, it first looks again at the stored keys, so
+   * that several nodes starting (or rotating) at once make one new key, not one each.
+   */
+  async #rotate(onlyIfDue: boolean): Promise<string | null> {
+    const now = this.#clock.now();
+    const key = await generateSigningKey(now);
+    const kid = await this.#store.transaction(async (tx) => {
+      const existing = await tx.listSigningKeys();
+      if (onlyIfDue) {
+        const signing = existing.filter((k) => k.retiredAt === null).map((k) => k.createdAt);
+        if (!this.#due(signing.length ? Math.max(...signing) : null)) return null;
+      }
+      for (const k of existing) {
+        if (k.retiredAt === null) await tx.retireSigningKey(k.kid, now);
+        else if (k.retiredAt + this.#opts.maxTokenTtlMs <= now) await tx.deleteSigningKey(k.kid);
+      }
+      await tx.insertSigningKey(key);
+      return key.kid;
+    });
+    this.#invalidate();
+    return kid;
+  }
+
+  /** The keys in force; reloaded after a change, and when a retired key's verifying time is over. */
   async ring(): Promise<KeyRing> {
-    if (this.#ring) return this.#ring;
-    this.#loading ??= (async () => {
-      try {
-        const ring = await KeyRing.load(
-          await this.#store.listSigningKeys(),
-          this.#clock.now(),
-          this.#opts.maxTokenTtlMs,
-          this.#opts.issuer,
-        );
+    const cached = this.#ring;
+    if (cached) {
+      const staleAt = cached.staleAt;
+      if (staleAt === null || this.#clock.now() < staleAt) return cached;
+      this.#invalidate();
+    }
+    if (this.#loading) return this.#loading;
+    const generation = this.#generation;
+    const loading = (async () => {
+      const ring = await KeyRing.load(
+        await this.#store.listSigningKeys(),
+        this.#clock.now(),
+        this.#opts.maxTokenTtlMs,
+        this.#opts.issuer,
+      );
+      if (generation === this.#generation) {
         this.#ring = ring;
         this.#lastReload = this.#clock.now();
-        return ring;
-      } finally {
-        this.#loading = null;
       }
+      return ring;
     })();
-    return this.#loading;
+    this.#loading = loading;
+    try {
+      return await loading;
+    } finally {
+      if (this.#loading === loading) this.#loading = null;
+    }
   }
 
   /**
@@ -80,7 +116,7 @@ export class KeyService {
     const ring = await this.ring();
     const kid = peekKid(token);
     if (kid && !ring.hasKid(kid) && this.#clock.now() - this.#lastReload > 1000) {
-      this.#ring = null;
+      this.#invalidate();
       return this.ring();
     }
     return ring;
