@@ -114,8 +114,27 @@ export interface ConfigSources {
   readonly cwd?: string;
 }
 
+/** The words of a camelCase key: `argon2MemoryKiB` -> argon2, memory, kib. */
+function words(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])(?=[a-z])/g, '$1 $2')
+    .split(' ')
+    .map((w) => w.toLowerCase());
+}
+
+/** The environment variable of a config key: `dataDir` -> GATEHOUSE_DATA_DIR. */
 export function envName(key: string): string {
-  return `GATEHOUSE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+  return `GATEHOUSE_${words(key).join('_').toUpperCase()}`;
+}
+
+/** The command-line flag of a config key: `dataDir` -> --data-dir. */
+export function flagName(key: string): string {
+  return `--${words(key).join('-')}`;
+}
+
+/** A database URL with any password replaced, safe to show. */
+function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
 }
 
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -154,7 +173,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue;
     if (!(key in CONFIG_KEYS)) throw new ConfigError(`unknown setting "${key}"`);
-    raw[key] = { value, from: `flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` };
+    raw[key] = { value, from: `flag ${flagName(key)}` };
   }
 
   const out: Record<string, unknown> = {};
@@ -168,12 +187,20 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (!out.databaseUrl) out.databaseUrl = `sqlite:${join(dataDir, 'gatehouse.db')}`;
   const url = out.databaseUrl as string;
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(url)) {
-    throw new ConfigError(`databaseUrl must start with sqlite: or postgres:// (got "${url}" from ${raw.databaseUrl?.from})`);
+    throw new ConfigError(
+      `databaseUrl must start with sqlite: or postgres:// (got "${redactUrl(url)}" from ${raw.databaseUrl?.from})`,
+    );
   }
   if (out.bundle) out.bundle = resolve(cwd, out.bundle as string);
-  if ((out.passwordProviders as string[]).length === 0) throw new ConfigError('passwordProviders must name at least one provider');
-  for (const name of out.passwordProviders as string[]) {
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new ConfigError(`passwordProviders: "${name}" is not a valid provider name`);
+  const providers = out.passwordProviders as string[];
+  const providersFrom = raw.passwordProviders?.from;
+  if (providers.length === 0) {
+    throw new ConfigError(`passwordProviders must name at least one provider (got none from ${providersFrom})`);
+  }
+  for (const name of providers) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+      throw new ConfigError(`passwordProviders: "${name}" is not a valid provider name (from ${providersFrom})`);
+    }
   }
   return Object.freeze(out) as unknown as Config;
 }
