@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import { ConflictError, StoreUnavailableError } from '../../src/core/errors.ts';
+import { ConflictError, StoreUnavailableError, ValidationError } from '../../src/core/errors.ts';
 import { openStore } from '../../src/store/open.ts';
 import { openPostgresStore, parseNotification, type PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { ChangeEvent, Store } from '../../src/store/store.ts';
@@ -298,6 +298,24 @@ describe('postgres specifics', () => {
       await assert.rejects(store.ping(), StoreUnavailableError);
       await assert.rejects(store.getRole('x'), StoreUnavailableError);
       await assert.rejects(store.transaction(async () => 1), StoreUnavailableError);
+    });
+  });
+
+  test('NUL characters: a key containing one matches nothing, a value containing one is refused', async (t) => {
+    await withStores(t, 1, async ([store]) => {
+      assert.ok(store);
+      const p = await store.createPrincipal({ id: 'p', type: 'user', username: 'bob', createdAt: T0 });
+      assert.equal(await store.getPrincipalByUsername('bob\u0000'), null);
+      assert.equal(await store.getPrincipal('p\u0000'), null);
+      assert.equal(await store.revokeSession('s\u0000', T0), false);
+      assert.deepEqual(
+        (await store.listPrincipals({ after: 'bo\u0000x' })).map((x) => x.username),
+        ['bob'],
+      );
+      assert.deepEqual(await store.listPrincipals({ after: 'bob\u0000' }), []);
+      await assert.rejects(store.createPrincipal({ id: 'q', type: 'user', username: 'eve\u0000', createdAt: T0 }), ValidationError);
+      await assert.rejects(store.updatePrincipal(p.id, { email: 'a\u0000@example.org', updatedAt: T0 }), ValidationError);
+      assert.equal((await store.getPrincipal(p.id))?.email, null);
     });
   });
 

@@ -11,7 +11,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { ConflictError, GatehouseError, StoreUnavailableError } from '../../core/errors.ts';
+import { ConflictError, GatehouseError, StoreUnavailableError, ValidationError } from '../../core/errors.ts';
 import type {
   ApiKey,
   Group,
@@ -101,6 +101,12 @@ export function openPostgresStore(options: PostgresStoreOptions): PostgresStore 
   return new PostgresStore(shared, null);
 }
 
+function hasNul(value: Param): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some((v) => typeof v === 'string' && v.includes('\u0000'));
+  return false;
+}
+
 /** True when the error means the connection (not the statement) failed. */
 function isConnectionError(error: unknown): boolean {
   if (error instanceof pg.DatabaseError) return /^(08|57P|53)/.test(error.code ?? '');
@@ -148,6 +154,13 @@ export class PostgresStore implements Store {
 
   /** Runs one statement: on the transaction's client, or on a pooled one. */
   async #query(sql: string, params: readonly Param[] = []): Promise<pg.QueryResult<Row>> {
+    if (params.some(hasNul)) {
+      // PostgreSQL text cannot hold NUL, so no stored value contains one: such a key matches
+      // nothing (as on SQLite), and such a value cannot be written.
+      this.#checkOpen();
+      if (/^\s*INSERT/i.test(sql)) throw new ValidationError('text containing NUL characters cannot be stored');
+      return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
+    }
     if (this.#tx) {
       this.#checkOpen();
       if (this.#ended) throw new Error('this transaction has already ended; use the store it came from');
@@ -394,8 +407,9 @@ export class PostgresStore implements Store {
   }
 
   async listPrincipals(opts: ListOptions = {}): Promise<PrincipalWithSecret[]> {
+    // No stored username contains NUL, so "after x\0…" is the same as "after x".
     const rows = await this.#rows(`${PRINCIPAL_SELECT} WHERE p.username > $1 ORDER BY p.username LIMIT $2`, [
-      opts.after ?? '',
+      (opts.after ?? '').split('\u0000', 1)[0] ?? '',
       opts.limit ?? null,
     ]);
     return rows.map(toPrincipal);
@@ -406,6 +420,9 @@ export class PostgresStore implements Store {
       const self = tx as PostgresStore;
       // Only the fields the patch names are written, so concurrent patches of other fields survive.
       const sets: string[] = [];
+      if ([patch.email, patch.passwordHash, patch.ipFilter, ...(patch.roles ?? []), ...(patch.groups ?? [])].some((v) => typeof v === 'string' && hasNul(v))) {
+        throw new ValidationError('text containing NUL characters cannot be stored');
+      }
       const params: Param[] = [id];
       const set = (column: string, value: Param) => {
         params.push(value);
@@ -651,12 +668,13 @@ export class PostgresStore implements Store {
   }
 
   async touchApiKeys(activity: ReadonlyMap<string, number>): Promise<void> {
-    if (activity.size === 0) return;
+    const entries = [...activity].filter(([id]) => !hasNul(id));
+    if (entries.length === 0) return;
     await this.#run(
       `UPDATE api_keys k SET latest_activity = v.at
        FROM unnest($1::text[], $2::bigint[]) AS v(id, at)
        WHERE k.id = v.id AND (k.latest_activity IS NULL OR k.latest_activity < v.at)`,
-      [[...activity.keys()], [...activity.values()]],
+      [entries.map(([id]) => id), entries.map(([, at]) => at)],
     );
   }
 
