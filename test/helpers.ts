@@ -9,6 +9,7 @@ import { ManualClock } from '../src/core/time.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createServices, type Services } from '../src/services/index.ts';
 import { openStore } from '../src/store/open.ts';
+import { createSchema, pgUnavailableReason, type TestSchema } from './pg.ts';
 
 /** Cheap argon2 parameters so tests run fast; the production default is tested on its own. */
 export const FAST_ARGON2: Partial<Config> = { argon2MemoryKiB: 1024, argon2Iterations: 1 };
@@ -29,12 +30,25 @@ users:
   - { username: nobody, password: nobody_password, roles: [] }
 `;
 
+/**
+ * The backend harnesses use when no databaseUrl is given: SQLite in a temp dir, or with
+ * GATEHOUSE_TEST_BACKEND=postgres a fresh PostgreSQL schema per harness, dropped on close.
+ */
+export const TEST_BACKEND: 'sqlite' | 'postgres' = process.env.GATEHOUSE_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+
+async function postgresSchemaForHarness(): Promise<TestSchema> {
+  const reason = await pgUnavailableReason();
+  if (reason !== null) throw new Error(`GATEHOUSE_TEST_BACKEND=postgres but ${reason}`);
+  return createSchema('gh_harness');
+}
+
 export async function harness(options: { config?: Partial<Config>; bundle?: string; databaseUrl?: string } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  const pgSchema = options.databaseUrl === undefined && TEST_BACKEND === 'postgres' ? await postgresSchemaForHarness() : null;
   const config = loadConfig({
     env: {},
     cwd: dir,
-    flags: { dataDir: dir, logLevel: 'silent', ...FAST_ARGON2, ...options.config },
+    flags: { dataDir: dir, logLevel: 'silent', ...FAST_ARGON2, ...(pgSchema ? { databaseUrl: pgSchema.url } : {}), ...options.config },
   });
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
   const store = await openStore(options.databaseUrl ?? config.databaseUrl, { pollIntervalMs: 0 });
@@ -51,6 +65,7 @@ export async function harness(options: { config?: Partial<Config>; bundle?: stri
       await app.close();
       await services.close();
       rmSync(dir, { recursive: true, force: true });
+      await pgSchema?.drop();
     },
   };
 }
