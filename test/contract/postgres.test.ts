@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { ConflictError, StoreUnavailableError, ValidationError } from '../../src/core/errors.ts';
+import { ManualClock } from '../../src/core/time.ts';
+import { KeyService } from '../../src/services/keys.ts';
 import { openStore } from '../../src/store/open.ts';
 import { openPostgresStore, parseNotification, type PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { ChangeEvent, Store } from '../../src/store/store.ts';
@@ -194,6 +196,28 @@ describe('postgres specifics', () => {
       await store.putRole({ name: 'r2', scopes: [], description: null });
       assert.notEqual(await store.getRole('r2'), null);
       await store.ping();
+    });
+  });
+
+  test('nodes starting at once on an empty database make one signing key between them', async (t) => {
+    await withStores(t, 4, async (stores) => {
+      const clock = new ManualClock(T0);
+      const opts = { issuer: 'gatehouse', maxTokenTtlMs: 900_000, rotationIntervalMs: 30 * 86_400_000 };
+      const services = stores.map((store) => new KeyService(store, clock, opts));
+      try {
+        await Promise.all(services.map((k) => k.ensureSigningKey()));
+        const stored = await stores[0]?.listSigningKeys();
+        assert.equal(stored?.length, 1, 'one key, not one per node');
+        for (const k of services) assert.equal((await k.ring()).signingKid, stored?.[0]?.kid);
+        // and a rotation due on all of them at once makes exactly one more
+        clock.advance(opts.rotationIntervalMs);
+        await Promise.all(services.map((k) => k.ensureSigningKey()));
+        const after = await stores[0]?.listSigningKeys();
+        assert.equal(after?.length, 2);
+        assert.equal(after?.filter((k) => k.retiredAt === null).length, 1);
+      } finally {
+        for (const k of services) k.close();
+      }
     });
   });
 

@@ -60,6 +60,12 @@ const types = {
     oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
+interface DeploymentKeys {
+  readonly channel: string;
+  readonly migrateLock: string;
+  readonly signingKeysLock: string;
+}
+
 interface Shared {
   readonly pool: pg.Pool;
   readonly connection: PostgresConnection;
@@ -68,7 +74,7 @@ interface Shared {
   readonly origin: string;
   readonly listen: boolean;
   readonly heartbeatMs: number;
-  identity: Promise<{ channel: string; lockKey: string }> | null;
+  identity: Promise<DeploymentKeys> | null;
   listener: Listener | null;
   closed: boolean;
 }
@@ -206,12 +212,16 @@ export class PostgresStore implements Store {
     deliver(this.#s, event);
   }
 
-  /** NOTIFY channel and migration lock key of this database + search_path (one deployment). */
-  async #identity(): Promise<{ channel: string; lockKey: string }> {
+  /** NOTIFY channel and lock keys of this database + search_path (one deployment). */
+  async #identity(): Promise<DeploymentKeys> {
     this.#s.identity ??= (async () => {
       const row = await this.#row("SELECT current_setting('search_path') AS search_path");
       const digest = createHash('sha256').update(`gatehouse:${String(row?.search_path ?? '')}`).digest();
-      return { channel: `gatehouse_${digest.subarray(0, 8).toString('hex')}`, lockKey: digest.readBigInt64BE(8).toString() };
+      return {
+        channel: `gatehouse_${digest.subarray(0, 8).toString('hex')}`,
+        migrateLock: digest.readBigInt64BE(8).toString(),
+        signingKeysLock: digest.readBigInt64BE(16).toString(),
+      };
     })();
     try {
       return await this.#s.identity;
@@ -250,7 +260,7 @@ export class PostgresStore implements Store {
   // ---- lifecycle ----------------------------------------------------------------------------
 
   async migrate(): Promise<MigrationReport> {
-    const { lockKey } = await this.#identity();
+    const { migrateLock } = await this.#identity();
     const client = await this.#connect();
     const applied: number[] = [];
     let broken: Error | undefined;
@@ -258,7 +268,7 @@ export class PostgresStore implements Store {
       await client.query('BEGIN');
       try {
         // Every node that starts runs this; the lock makes them take turns.
-        await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey]);
+        await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [migrateLock]);
         const schema = this.#s.connection.schema;
         if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${client.escapeIdentifier(schema)}`);
         await client.query(
@@ -692,6 +702,11 @@ export class PostgresStore implements Store {
   }
 
   async listSigningKeys(): Promise<SigningKey[]> {
+    if (this.#tx) {
+      // Read inside a transaction to decide a rotation: transactions doing so take turns (as all
+      // do on SQLite), so nodes rotating at once see each other's new key and make only one.
+      await this.#run('SELECT pg_advisory_xact_lock($1::bigint)', [(await this.#identity()).signingKeysLock]);
+    }
     return (await this.#rows('SELECT * FROM signing_keys ORDER BY created_at, kid')).map((r) => ({
       kid: String(r.kid),
       alg: 'EdDSA' as const,
