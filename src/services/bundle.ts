@@ -44,7 +44,8 @@ export function parseBundleText(text: string, source = 'bundle'): unknown {
   } catch (error) {
     if (error instanceof YAMLParseError) {
       const where = error.linePos?.[0] ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
-      throw new ValidationError(`${source}: cannot parse${where}: ${error.message.split('\n')[0]}`);
+      const reason = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+      throw new ValidationError(`${source}: cannot parse${where}: ${reason}`);
     }
     throw new ValidationError(`${source}: cannot parse: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -91,8 +92,21 @@ function groupAttributes(g: BundleGroup): Record<string, unknown> {
   return attributes;
 }
 
+/** JSON with object keys sorted at every level: equal data, equal text, whatever the key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * Whether two values hold the same data. Key order does not count: a bundle may list keys in
+ * any order, and a store may give them back in its own (PostgreSQL's jsonb sorts them).
+ */
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 export class BundleService {
