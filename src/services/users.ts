@@ -102,6 +102,7 @@ export class UserService {
   }
 
   async #hash(password: string): Promise<string> {
+    if (password.length === 0) throw new ValidationError('password must not be empty', 'password');
     if (password.length > 1024) throw new ValidationError('password is longer than 1024 characters', 'password');
     return isArgon2idPhc(password) ? password : this.#passwords.hash(password);
   }
