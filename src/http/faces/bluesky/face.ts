@@ -75,13 +75,22 @@ export function credentialFrom(request: FastifyRequest): Credential {
     else if (scheme === 'apikey') headerKey = param;
     else throw new FaceError(400, MESSAGES.badScheme);
   }
-  const query = request.query as Record<string, unknown> | undefined;
-  const queryKey = typeof query?.api_key === 'string' ? query.api_key : null;
-  const cookieKey = request.cookies?.[API_KEY_COOKIE] ?? null;
-  const apiKey = queryKey ?? headerKey ?? cookieKey;
+  const apiKey = queryApiKey(request) ?? headerKey ?? request.cookies?.[API_KEY_COOKIE] ?? null;
   if (apiKey !== null) return { kind: 'apikey', secret: apiKey };
-  if (bearer) return { kind: 'bearer', token: bearer };
+  // `Authorization: Bearer` with nothing after it is a credential that fails, not an absent one.
+  if (bearer !== null) return { kind: 'bearer', token: bearer };
   return { kind: 'none' };
+}
+
+/** The `api_key` query parameter; when repeated, the last one counts (as Starlette reads it). */
+function queryApiKey(request: FastifyRequest): string | null {
+  const value = (request.query as Record<string, unknown> | undefined)?.api_key;
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    const last: unknown = value[value.length - 1];
+    return typeof last === 'string' ? last : null;
+  }
+  return null;
 }
 
 /** The secret of the API key on the request, if any (GET /apikey looks at keys only). */
@@ -97,7 +106,11 @@ export interface GuardOptions {
   readonly allowAnonymous?: boolean;
 }
 
-/** A preHandler that authenticates the request and enforces the route's scopes. */
+/**
+ * A hook that authenticates the request and enforces the route's scopes. Routes run it as
+ * `preValidation`, so, as in the original server, a caller without the right credentials gets
+ * 401 before any complaint about the shape of the body or the parameters.
+ */
 export function guard(services: Services, options: GuardOptions = {}) {
   const required = options.scopes ?? [];
   return async (request: FastifyRequest): Promise<void> => {
@@ -183,12 +196,32 @@ interface AjvIssue {
 
 const LOCATION: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
-/** Fastify's own errors (parsing, schema validation, limits) in FastAPI's shape. */
-export function fromFrameworkError(error: FastifyError): FaceError {
+function isUnionNoise(issue: AjvIssue): boolean {
+  return issue.keyword === 'anyOf' || (issue.keyword === 'type' && issue.params?.type === 'null');
+}
+
+/** A JSON-pointer segment as FastAPI prints a location: list indices as numbers. */
+function pointerSegment(segment: string): string | number {
+  if (/^(0|[1-9][0-9]{0,8})$/.test(segment)) return Number(segment);
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+/**
+ * Fastify's own errors (parsing, schema validation, limits) in FastAPI's shape.
+ * @param bodyAbsent the request carried no body at all (FastAPI: `missing` at `["body"]`)
+ */
+export function fromFrameworkError(error: FastifyError, bodyAbsent = false): FaceError {
   if (error.validation) {
     const where = LOCATION[error.validationContext ?? 'body'] ?? 'body';
-    const detail = (error.validation as AjvIssue[]).map((issue) => {
-      const path = (issue.instancePath ?? '').split('/').filter(Boolean);
+    if (where === 'body' && bodyAbsent) {
+      return new FaceError(422, [{ loc: ['body'], msg: 'Field required', type: 'missing' }]);
+    }
+    const issues = error.validation as AjvIssue[];
+    // A nullable field that fails also reports "must be null" and "must match a schema in
+    // anyOf"; FastAPI reports only the real complaint, so those go when another issue remains.
+    const useful = issues.filter((issue) => !isUnionNoise(issue));
+    const detail = (useful.length > 0 ? useful : issues).map((issue) => {
+      const path = (issue.instancePath ?? '').split('/').filter(Boolean).map(pointerSegment);
       const property = issue.params?.missingProperty;
       const missing = issue.keyword === 'required' && typeof property === 'string' ? [property] : [];
       return {

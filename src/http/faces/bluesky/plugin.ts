@@ -51,11 +51,24 @@ export const PREFIX = '/api/auth';
 
 export async function blueskyFace(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  // An empty JSON body is no body (FastAPI never reads the body of a route that takes none, and
+  // the Python client sends `Content-Type: application/json` on every call); anything else goes
+  // through Fastify's own parser with its prototype-poisoning protection.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, text, done);
+  });
   app.setErrorHandler((error: FastifyError | GatehouseError | FaceError, request, reply) => {
     let face: FaceError;
     if (error instanceof FaceError) face = error;
     else if (error instanceof GatehouseError) face = toFaceError(error);
-    else face = fromFrameworkError(error);
+    else face = fromFrameworkError(error, request.body === undefined || request.body === null);
     if (face.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendFaceError(reply, face);
   });

@@ -24,7 +24,7 @@ export default function apikeyCreate(app: FaceApp): void {
         body: ApiKeyParamsSchema,
         response: { 200: ApiKeyWithSecretSchema, ...ERROR_RESPONSES },
       },
-      preHandler: guard(app.services, { scopes: ['user:apikeys'] }),
+      preValidation: guard(app.services, { scopes: ['user:apikeys'] }),
     },
     async (request) => {
       const created = await app.services.apiKeys.create(authOf(request), keyParams(request.body));

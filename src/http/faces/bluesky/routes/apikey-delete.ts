@@ -17,7 +17,7 @@ export default function apikeyDelete(app: FaceApp): void {
         }),
         response: { 200: SuccessSchema, ...ERROR_RESPONSES },
       },
-      preHandler: guard(app.services, { scopes: ['user:apikeys'] }),
+      preValidation: guard(app.services, { scopes: ['user:apikeys'] }),
     },
     async (request) => {
       await app.services.apiKeys.revoke(authOf(request), request.query.first_eight);

@@ -13,7 +13,7 @@ export default function logout(app: FaceApp): void {
         tags: ['bluesky'],
         response: { 200: Type.Object({}), ...ERROR_RESPONSES },
       },
-      preHandler: guard(app.services),
+      preValidation: guard(app.services),
     },
     async (request, reply) => {
       await app.services.sessions.logout(authOf(request));

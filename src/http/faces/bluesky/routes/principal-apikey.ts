@@ -17,7 +17,7 @@ export default function principalApikey(app: FaceApp): void {
         body: ApiKeyParamsSchema,
         response: { 200: ApiKeyWithSecretSchema, ...ERROR_RESPONSES },
       },
-      preHandler: guard(app.services, { scopes: ['admin:apikeys'] }),
+      preValidation: guard(app.services, { scopes: ['admin:apikeys'] }),
     },
     async (request) => {
       const created = await app.services.apiKeys.createFor(canonicalUuid(request.params.uuid), keyParams(request.body));

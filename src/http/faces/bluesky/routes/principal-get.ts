@@ -24,7 +24,7 @@ export default function principalGet(app: FaceApp): void {
         params: UuidParams,
         response: { 200: PrincipalSchema, ...ERROR_RESPONSES },
       },
-      preHandler: guard(app.services, { scopes: ['admin:read:principals'] }),
+      preValidation: guard(app.services, { scopes: ['admin:read:principals'] }),
     },
     async (request) => {
       const details = await app.services.principals.get(canonicalUuid(request.params.uuid));

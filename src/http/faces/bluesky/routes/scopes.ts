@@ -16,7 +16,7 @@ export default function scopes(app: FaceApp): void {
           ...ERROR_RESPONSES,
         },
       },
-      preHandler: guard(app.services, { allowAnonymous: true }),
+      preValidation: guard(app.services, { allowAnonymous: true }),
     },
     async (request) => {
       const ctx = authOf(request);

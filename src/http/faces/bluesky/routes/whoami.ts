@@ -12,7 +12,7 @@ export default function whoami(app: FaceApp): void {
         tags: ['bluesky'],
         response: { 200: PrincipalSchema, ...ERROR_RESPONSES },
       },
-      preHandler: guard(app.services),
+      preValidation: guard(app.services),
     },
     async (request) => {
       const ctx = authOf(request);
