@@ -161,9 +161,10 @@ export class SessionService {
   /** Revokes one of the caller's own sessions; another principal's session is "not found". */
   async revoke(ctx: AuthContext, sessionId: string): Promise<void> {
     if (!ctx.principal) throw new NotAuthenticatedError();
-    const session = await this.#store.getSession(sessionId);
+    const id = sessionId.toLowerCase(); // ids are issued in lower case; clients may print them upper
+    const session = await this.#store.getSession(id);
     if (!session || session.principalId !== ctx.principal.id) throw new NotFoundError('session', sessionId);
-    await this.#store.revokeSession(sessionId, this.#clock.now());
+    await this.#store.revokeSession(id, this.#clock.now());
   }
 
   #refreshRecord(token: string, session: Session, now: number) {

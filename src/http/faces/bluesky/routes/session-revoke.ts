@@ -2,7 +2,7 @@
 
 import { Type } from 'typebox';
 import type { FaceApp } from '../plugin.ts';
-import { authOf, ERROR_RESPONSES, guard, SuccessSchema } from '../face.ts';
+import { authOf, ERROR_RESPONSES, FaceError, guard, SuccessSchema } from '../face.ts';
 
 export default function sessionRevoke(app: FaceApp): void {
   app.delete(
@@ -14,9 +14,11 @@ export default function sessionRevoke(app: FaceApp): void {
         params: Type.Object({ session_id: Type.String({ maxLength: 64 }) }),
         response: { 200: SuccessSchema, ...ERROR_RESPONSES },
       },
-      preHandler: guard(app.services),
+      preValidation: guard(app.services),
     },
     async (request) => {
+      // `/session/revoke/` names no session: the original's router has no such route.
+      if (request.params.session_id === '') throw new FaceError(404, 'Not Found');
       await app.services.sessions.revoke(authOf(request), request.params.session_id);
       return { success: true, msg: '' };
     },
