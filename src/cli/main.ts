@@ -13,6 +13,7 @@ import {
 } from '../core/errors.ts';
 import { VERSION } from '../version.ts';
 import { accountCommands } from './commands/account.ts';
+import { copyCommand } from './commands/copy.ts';
 import { policyCommands } from './commands/policy.ts';
 import { serveCommand } from './commands/serve.ts';
 import { userCommands } from './commands/users.ts';
@@ -33,6 +34,7 @@ export function buildProgram(io: Io): Command {
   policyCommands(program, io);
   userCommands(program, io);
   accountCommands(program, io);
+  copyCommand(program, io);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

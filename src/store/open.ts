@@ -11,8 +11,8 @@ export interface OpenStoreOptions {
 }
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  const path = sqlitePath(url);
+  if (path !== null) {
     if (!path) throw new ValidationError('sqlite: URL needs a path, e.g. sqlite:./data/gatehouse.db');
     return openSqliteStore({ path, pollIntervalMs: options.pollIntervalMs });
   }
@@ -21,6 +21,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     return openPostgresStore({ url, listen: options.pollIntervalMs !== 0 });
   }
   throw new ValidationError(`unsupported database URL "${redactUrl(url)}" (use sqlite:<path> or postgres://…)`);
+}
+
+/** The file (or ':memory:') a `sqlite:` URL names; null for any other URL. */
+export function sqlitePath(url: string): string | null {
+  return url.startsWith('sqlite:') ? url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : null;
 }
 
 /** A database URL with any password replaced, safe to log. */
