@@ -1,5 +1,5 @@
 // The one storage seam. Every backend (SQLite, PostgreSQL) implements this interface and
-// passes the same contract suite (test/contract/store.contract.ts). Times are ms since epoch.
+// passes the same contract suite (test/contract/store-contract.ts). Times are ms since epoch.
 
 import type {
   ApiKey,
