@@ -1,0 +1,261 @@
+// `npm run bench -- --scale`: how Gatehouse holds up as data grows. For each size (default 1k,
+// 100k and 1M principals, each with a role, a group, an identity, an API key, a session and a
+// refresh token; plus one user with 10k sessions and one with a single session) it measures
+// start-up time, RSS, database size, and introspection throughput and p99 with API keys and
+// JWTs of principals spread over the whole population; then times `gatehouse apply` of a
+// 100k-user bundle whose passwords are pre-computed argon2id PHC strings (hashing 100k passwords
+// would measure argon2, not apply).
+
+import { join } from 'node:path';
+import { cleanupAll, onCleanup } from './lib/cleanup.ts';
+import { gatehouseCli } from './lib/gatehouse.ts';
+import { ITEM, type Generator, type LoadRequest } from './lib/load.ts';
+import { machineFacts, rssBytes } from './lib/machine.ts';
+import { measure, type WindowResult } from './lib/measure.ts';
+import { sizeLabel, type Options } from './lib/options.ts';
+import { startServer } from './lib/proc.ts';
+import { markdownTable, textTable, type TargetCheck, targetCells } from './lib/report.ts';
+import { header, timestamp, writeResults } from './lib/results.ts';
+import { dbSize, generateScaleData, HEAVY_SESSIONS, writeBundle, type ScaleData } from './lib/scale-data.ts';
+import { fmtMiB, fmtMs, fmtRate, GATEHOUSE_BIN, median, removeDir, ROOT, tempDir } from './lib/util.ts';
+import { versions } from './lib/versions.ts';
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+const APPLY_USERS = 100_000;
+
+interface ScaleScenario {
+  readonly id: string;
+  readonly label: string;
+  request(data: ScaleData): LoadRequest;
+}
+
+const apikeyHeader = (key: string) => ({ Authorization: `Apikey ${key}` });
+
+const SCALE_SCENARIOS: readonly ScaleScenario[] = [
+  {
+    id: 'apikey-spread',
+    label: 'GET /api/auth/scopes, API keys of principals across the population',
+    request: (d) => ({ method: 'GET', path: '/api/auth/scopes', headers: apikeyHeader(ITEM), pool: { ...d.apiKeyPool, singleUse: false } }),
+  },
+  {
+    id: 'jwt-spread',
+    label: 'GET /api/auth/scopes, access tokens of principals across the population',
+    request: (d) => ({ method: 'GET', path: '/api/auth/scopes', headers: { Authorization: `Bearer ${ITEM}` }, pool: { ...d.jwtPool, singleUse: false } }),
+  },
+  {
+    id: 'apikey-light-user',
+    label: 'GET /api/auth/scopes, API key of a user with 1 session',
+    request: (d) => ({ method: 'GET', path: '/api/auth/scopes', headers: apikeyHeader(d.lightKey) }),
+  },
+  {
+    id: 'apikey-heavy-user',
+    label: `GET /api/auth/scopes, API key of a user with ${HEAVY_SESSIONS / 1000}k sessions`,
+    request: (d) => ({ method: 'GET', path: '/api/auth/scopes', headers: apikeyHeader(d.heavyKey) }),
+  },
+];
+
+interface SizeResult {
+  readonly principals: number;
+  readonly rows: number;
+  readonly generateMs: number;
+  readonly dbBytes: number;
+  readonly startMs: number;
+  readonly idleRssBytes: number;
+  readonly scenarios: Record<string, { rps: number; p50Ms: number; p99Ms: number; errors: number; rssPeakBytes: number; windows: WindowResult[] }>;
+  readonly error?: string;
+}
+
+async function measureSize(opts: Options, generator: Generator, principals: number): Promise<SizeResult> {
+  const dir = tempDir(`scale-${sizeLabel(principals)}`);
+  try {
+    log(`[${sizeLabel(principals)}] generating ${principals.toLocaleString('en')} principals …`);
+    const data = await generateScaleData(dir, principals);
+    log(`[${sizeLabel(principals)}] ${data.rows.toLocaleString('en')} rows in ${(data.generateMs / 1000).toFixed(1)} s, database ${fmtMiB(data.dbBytes)} MiB`);
+    const starts: number[] = [];
+    const idle: number[] = [];
+    const windows = new Map<string, WindowResult[]>(SCALE_SCENARIOS.map((s) => [s.id, []]));
+    for (let round = 1; round <= opts.rounds; round++) {
+      const server = await startServer({
+        argv: [process.execPath, GATEHOUSE_BIN, 'serve', '--data-dir', dir, '--port', '0', '--log-level', 'warn'],
+        cwd: ROOT,
+        ready: 'socket',
+        timeoutMs: 300_000,
+      });
+      const forget = onCleanup(() => server.stop());
+      try {
+        starts.push(server.startMs);
+        idle.push(rssBytes(server.pid));
+        log(`[${sizeLabel(principals)}] round ${round}/${opts.rounds}: started in ${server.startMs.toFixed(0)} ms, RSS ${fmtMiB(rssBytes(server.pid))} MiB`);
+        for (const s of SCALE_SCENARIOS) {
+          const w = await measure(
+            { generator, connections: opts.connections, warmupS: opts.warmupS, durationS: opts.durationS, noiseLimit: opts.noiseLimit, round },
+            server.url,
+            server.pid,
+            s.request(data),
+            (note) => log(`  ${s.id}: ${note}`),
+          );
+          windows.get(s.id)?.push(w);
+          const errs = w.non2xx + w.socketErrors;
+          log(`  ${s.id.padEnd(20)} ${fmtRate(w.rps).padStart(7)} req/s  p99 ${fmtMs(w.p99Ms)} ms  RSS ${fmtMiB(w.rssPeakBytes)} MiB${errs ? `  ${errs} errors` : ''}  other CPU ${w.foreignCores.toFixed(2)}`);
+        }
+      } finally {
+        forget();
+        await server.stop();
+      }
+    }
+    const scenarios: SizeResult['scenarios'] = {};
+    for (const [id, w] of windows) {
+      scenarios[id] = {
+        rps: median(w.map((x) => x.rps)),
+        p50Ms: median(w.map((x) => x.p50Ms)),
+        p99Ms: median(w.map((x) => x.p99Ms)),
+        errors: w.reduce((sum, x) => sum + x.non2xx + x.socketErrors, 0),
+        rssPeakBytes: Math.max(0, ...w.map((x) => x.rssPeakBytes)),
+        windows: w,
+      };
+    }
+    return {
+      principals,
+      rows: data.rows,
+      generateMs: data.generateMs,
+      dbBytes: dbSize(join(dir, 'gatehouse.db')),
+      startMs: median(starts),
+      idleRssBytes: median(idle),
+      scenarios,
+    };
+  } finally {
+    removeDir(dir);
+  }
+}
+
+interface ApplyResult {
+  readonly users: number;
+  readonly firstMs: number | null;
+  readonly againMs: number | null;
+  readonly dbBytes: number;
+  readonly error: string | null;
+}
+
+async function measureApply(users: number): Promise<ApplyResult> {
+  const dir = tempDir('apply');
+  try {
+    const bundle = join(dir, 'bundle.json');
+    await writeBundle(bundle, users);
+    gatehouseCli(['migrate', '--data-dir', dir]);
+    log(`[apply] gatehouse apply of ${users.toLocaleString('en')} users (pre-hashed passwords) …`);
+    const first = gatehouseCli(['apply', bundle, '--data-dir', dir, '--json'], 900_000);
+    log(`[apply] first apply ${(first.ms / 1000).toFixed(1)} s; applying again (nothing changes) …`);
+    const again = gatehouseCli(['apply', bundle, '--data-dir', dir, '--json'], 900_000);
+    log(`[apply] second apply ${(again.ms / 1000).toFixed(1)} s`);
+    return { users, firstMs: first.ms, againMs: again.ms, dbBytes: dbSize(join(dir, 'gatehouse.db')), error: null };
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] as string;
+    log(`[apply] failed: ${message}`);
+    return { users, firstMs: null, againMs: null, dbBytes: 0, error: message };
+  } finally {
+    removeDir(dir);
+  }
+}
+
+function scaleTargets(results: readonly SizeResult[]): TargetCheck[] {
+  const ok = results.filter((r) => !r.error);
+  const smallest = ok.find((r) => r.principals <= 1_000) ?? ok[0];
+  const largest = [...ok].reverse().find((r) => r.principals >= 1_000_000);
+  const checks: TargetCheck[] = [];
+  for (const id of ['apikey-spread', 'jwt-spread']) {
+    const target = `at 1M principals, introspection (${id}) ≥ 90% of the 1k figure`;
+    const a = largest?.scenarios[id];
+    const b = smallest?.scenarios[id];
+    if (!largest || !smallest || !a || !b || b.rps <= 0) {
+      checks.push({ target, measured: 'not measured (no 1M run)', met: null });
+      continue;
+    }
+    const ratio = a.rps / b.rps;
+    checks.push({ target, measured: `${(ratio * 100).toFixed(0)}% (${fmtRate(a.rps)} vs ${fmtRate(b.rps)} req/s)`, met: ratio >= 0.9 });
+  }
+  for (const r of ok) {
+    const heavy = r.scenarios['apikey-heavy-user'];
+    const light = r.scenarios['apikey-light-user'];
+    if (!heavy || !light || light.rps <= 0) continue;
+    const ratio = heavy.rps / light.rps;
+    checks.push({
+      target: `${sizeLabel(r.principals)}: user with ${HEAVY_SESSIONS / 1000}k sessions ≥ 90% of a user with one (API key)`,
+      measured: `${(ratio * 100).toFixed(0)}% (${fmtRate(heavy.rps)} vs ${fmtRate(light.rps)} req/s)`,
+      met: ratio >= 0.9,
+    });
+  }
+  const rssCheck = (r: SizeResult | undefined, limitMiB: number, label: string) => {
+    if (!r) return checks.push({ target: `RSS under load ≤ ${limitMiB} MiB at ${label}`, measured: 'not measured', met: null });
+    const peak = Math.max(...Object.values(r.scenarios).map((s) => s.rssPeakBytes));
+    return checks.push({ target: `RSS under load ≤ ${limitMiB} MiB at ${label}`, measured: `${fmtMiB(peak)} MiB`, met: peak <= limitMiB * 1048576 });
+  };
+  rssCheck(smallest?.principals === 1_000 ? smallest : undefined, 200, '1k principals');
+  rssCheck(largest, 300, '1M principals');
+  for (const r of ok) {
+    for (const [id, s] of Object.entries(r.scenarios)) {
+      if (id.endsWith('-spread')) {
+        checks.push({ target: `${sizeLabel(r.principals)}: p99 ≤ 10 ms (${id})`, measured: `p99 ${fmtMs(s.p99Ms)} ms`, met: s.p99Ms <= 10 });
+      }
+    }
+  }
+  return checks;
+}
+
+export async function runScale(opts: Options, generator: Generator): Promise<number> {
+  const machine = machineFacts();
+  header(opts, generator, machine);
+  log(`sizes: ${opts.sizes.map(sizeLabel).join(', ')}; then apply of a ${sizeLabel(APPLY_USERS)}-user bundle`);
+  const results: SizeResult[] = [];
+  for (const n of opts.sizes) {
+    try {
+      results.push(await measureSize(opts, generator, n));
+    } catch (error) {
+      const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] as string;
+      log(`[${sizeLabel(n)}] failed: ${message}`);
+      results.push({ principals: n, rows: 0, generateMs: 0, dbBytes: 0, startMs: 0, idleRssBytes: 0, scenarios: {}, error: message });
+      await cleanupAll();
+    }
+  }
+  const apply = await measureApply(APPLY_USERS);
+
+  const columns = ['principals', 'rows', 'generate s', 'DB MiB', 'start ms', 'idle RSS', ...SCALE_SCENARIOS.map((s) => `${s.id} req/s · p99 ms`), 'RSS peak'];
+  const cells = results.map((r) =>
+    r.error
+      ? [sizeLabel(r.principals), 'failed', r.error]
+      : [
+          sizeLabel(r.principals),
+          r.rows.toLocaleString('en'),
+          (r.generateMs / 1000).toFixed(1),
+          fmtMiB(r.dbBytes),
+          r.startMs.toFixed(0),
+          fmtMiB(r.idleRssBytes),
+          ...SCALE_SCENARIOS.map((s) => {
+            const x = r.scenarios[s.id];
+            return x ? `${fmtRate(x.rps)} · ${fmtMs(x.p99Ms)}${x.errors ? ` (${x.errors} errors)` : ''}` : '—';
+          }),
+          fmtMiB(Math.max(0, ...Object.values(r.scenarios).map((s) => s.rssPeakBytes))),
+        ],
+  );
+  const applyLine = apply.error
+    ? `apply of ${sizeLabel(apply.users)} users: failed (${apply.error})`
+    : `apply of ${sizeLabel(apply.users)} users (pre-hashed argon2id passwords): ${((apply.firstMs ?? 0) / 1000).toFixed(1)} s into an empty database, ` +
+      `${((apply.againMs ?? 0) / 1000).toFixed(1)} s again (no change); database ${fmtMiB(apply.dbBytes)} MiB`;
+  const checks = scaleTargets(results);
+  process.stdout.write(`\n${textTable(columns, cells)}\n\n${applyLine}\n\nTargets:\n${textTable(['target', 'status', 'measured'], targetCells(checks))}\n`);
+  const date = new Date();
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+  const markdown = [
+    `Command: \`${command}\` · ${date.toISOString()} · generator ${generator}`,
+    '',
+    markdownTable(columns, cells),
+    '',
+    applyLine,
+    '',
+    markdownTable(['target', 'status', 'measured'], targetCells(checks)),
+    '',
+  ].join('\n');
+  const file = writeResults(`scale-${timestamp(date)}`, { date: date.toISOString(), command, generator, machine, versions: versions(), sizes: results, apply, targets: checks }, markdown);
+  log(`\nresults: ${file}`);
+  return 0;
+}
