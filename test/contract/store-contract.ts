@@ -2,14 +2,14 @@
 //
 // `open()` must return a store over an EMPTY database (a fresh file, a fresh schema ...); the
 // suite calls `migrate()` itself, so the database may be migrated already or not. `cleanup()`
-// closes the store and removes the database. Change events may be delivered synchronously or
+// closes the store (which a test may have closed already) and removes the database. Change events may be delivered synchronously or
 // later (e.g. through LISTEN/NOTIFY): the suite waits for them with a bounded timeout, and proves
 // the absence of an event by waiting for a later marker event instead of sleeping.
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { ConflictError } from '../../src/core/errors.ts';
+import { ConflictError, StoreUnavailableError } from '../../src/core/errors.ts';
 import type { ApiKey, Group, Role, Session, SigningKey } from '../../src/core/model.ts';
 import type { ChangeEvent, NewPrincipal, Store } from '../../src/store/store.ts';
 
@@ -172,6 +172,15 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       it('ping() answers on a working database', async (store) => {
         await store.ping();
         assert.ok(store.backend === 'sqlite' || store.backend === 'postgres');
+      });
+
+      it('after close() calls fail with StoreUnavailableError; closing again is harmless', async (store) => {
+        await store.putRole({ name: 'before-close', scopes: [], description: null });
+        await store.close();
+        await store.close();
+        await assert.rejects(store.ping(), StoreUnavailableError);
+        await assert.rejects(store.getRole('before-close'), StoreUnavailableError);
+        await assert.rejects(store.putRole({ name: 'after-close', scopes: [], description: null }), StoreUnavailableError);
       });
     });
 
