@@ -820,10 +820,11 @@ class Listener {
       if (this.#client !== client) return;
       for (const event of parseNotification(message.payload, this.#s.origin)) deliver(this.#s, event);
     });
+    let listen: string;
     try {
       await client.connect();
-      const { channel } = await this.#identity();
-      await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
+      listen = `LISTEN ${client.escapeIdentifier((await this.#identity()).channel)}`;
+      await client.query(listen);
     } catch {
       lost();
       return;
@@ -831,8 +832,10 @@ class Listener {
     if (this.#client !== client || this.#stopped) return;
     this.#delay = RECONNECT_MIN_MS;
     this.#up = true;
+    // The heartbeat repeats the (idempotent) LISTEN: it proves the connection is alive, and the
+    // connection keeps showing as "LISTEN gatehouse_…" in pg_stat_activity.
     this.#heartbeat = setInterval(() => {
-      client.query('SELECT 1').catch(lost);
+      client.query(listen).catch(lost);
     }, this.#s.heartbeatMs);
     this.#heartbeat.unref();
     deliver(this.#s, { kind: 'all' });
