@@ -4,8 +4,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.ts';
 import { GatehouseClient } from '../client/index.ts';
-import { createServices, type Services } from '../services/index.ts';
-import { openStore } from '../store/open.ts';
+import type { Services } from '../services/index.ts';
 import { CliError, EXIT } from './errors.ts';
 import { loadCredentials, saveCredentials } from './credentials.ts';
 import type { Io } from './io.ts';
@@ -32,9 +31,13 @@ export function configFrom(io: Io, opts: LocalOptions, extra: Partial<Record<key
   });
 }
 
-/** Runs `fn` with services over the configured store, migrated, then closes everything. */
+/**
+ * Runs `fn` with services over the configured store, migrated, then closes everything. The
+ * server-side modules load only here, so commands that talk to a server start quickly.
+ */
 export async function withServices<T>(io: Io, opts: LocalOptions, fn: (services: Services) => Promise<T>): Promise<T> {
   const config = configFrom(io, opts);
+  const [{ openStore }, { createServices }] = await Promise.all([import('../store/open.ts'), import('../services/index.ts')]);
   const store = await openStore(config.databaseUrl, { pollIntervalMs: 0 });
   try {
     await store.migrate();

@@ -9,9 +9,20 @@ export const EXIT = {
   notFound: 4,
   /** Bad input: invalid bundle, bad config value, conflict. */
   invalid: 5,
-  /** The server or the database could not be reached. */
+  /** The server, the database or the listening port could not be reached or used. */
   unavailable: 6,
 } as const;
+
+/** What each exit code means; printed by `gatehouse --help` and listed in the README. */
+export const EXIT_CODE_HELP: readonly (readonly [code: number, meaning: string])[] = [
+  [EXIT.ok, 'success'],
+  [EXIT.failure, 'failure not covered below'],
+  [EXIT.usage, 'usage: unknown command or option, missing argument, no terminal to ask on'],
+  [EXIT.auth, 'authentication: not logged in, wrong password, token or API key refused'],
+  [EXIT.notFound, 'not found: no such user, role, API key or session'],
+  [EXIT.invalid, 'invalid input: bad bundle or file, bad configuration value, conflict'],
+  [EXIT.unavailable, 'unavailable: server or database unreachable, port already in use'],
+];
 
 export class CliError extends Error {
   readonly exitCode: number;

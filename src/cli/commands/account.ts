@@ -1,7 +1,7 @@
 // gatehouse login / logout / whoami / scopes / apikey … — talk to a running server.
 
 import type { Command } from 'commander';
-import { GatehouseClient } from '../../client/index.ts';
+import { GatehouseClient, GatehouseHttpError } from '../../client/index.ts';
 import { DEFAULT_SERVER, remoteClient, remoteOptions, type RemoteOptions } from '../context.ts';
 import { loadCredentials, removeCredentials, saveCredentials } from '../credentials.ts';
 import { CliError, EXIT } from '../errors.ts';
@@ -21,10 +21,21 @@ export function accountCommands(program: Command, io: Io): void {
     .option('--password-stdin', 'read the password from standard input')
     .option('--json', 'print the result as JSON')
     .action(async (username: string, opts: { server?: string; provider: string; passwordStdin?: boolean } & JsonOption) => {
-      const server = opts.server ?? io.env.GATEHOUSE_SERVER ?? DEFAULT_SERVER;
+      const server = (opts.server ?? io.env.GATEHOUSE_SERVER ?? DEFAULT_SERVER).replace(/\/+$/, '');
       const password = opts.passwordStdin ? await readStdin(io) : await promptSecret(io, `Password for ${username}: `);
       const client = new GatehouseClient({ baseUrl: server });
-      const tokens = await client.login(username, password, opts.provider);
+      let tokens;
+      try {
+        tokens = await client.login(username, password, opts.provider);
+      } catch (error) {
+        if (error instanceof GatehouseHttpError && error.status === 401) {
+          throw new CliError(`login to ${server} failed: ${typeof error.detail === 'string' ? error.detail : 'refused'}`, EXIT.auth);
+        }
+        if (error instanceof GatehouseHttpError && error.status === 404) {
+          throw new CliError(`login to ${server} failed: no login provider "${opts.provider}" there`, EXIT.notFound);
+        }
+        throw error;
+      }
       const path = saveCredentials(io.env, {
         server,
         username,

@@ -2,8 +2,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { bundleToYaml, type ApplyReport } from '../../services/bundle.ts';
-import { openStore } from '../../store/open.ts';
+import type { ApplyReport } from '../../services/bundle.ts';
 import { configFrom, localOptions, withServices, type LocalOptions } from '../context.ts';
 import { CliError, EXIT } from '../errors.ts';
 import { printJson, printLine, printTable, progress, readStdin, type Io } from '../io.ts';
@@ -59,10 +58,13 @@ export function policyCommands(program: Command, io: Io): void {
       .command('export')
       .description('print the stored policy as a bundle (passwords as argon2id hashes)')
       .option('--format <format>', 'yaml or json', 'yaml')
+      .option('--json', 'the same as --format json')
       .option('-o, --output <file>', 'write to a file (mode 0600) instead of stdout'),
-  ).action(async (opts: LocalOptions & { format: string; output?: string }) => {
+  ).action(async (opts: LocalOptions & { format: string; json?: boolean; output?: string }) => {
+    if (opts.json) opts.format = 'json';
     if (opts.format !== 'yaml' && opts.format !== 'json') throw new CliError('--format must be yaml or json', EXIT.usage);
     const bundle = await withServices(io, opts, (services) => services.bundles.export());
+    const { bundleToYaml } = await import('../../services/bundle.ts');
     const text = opts.format === 'json' ? `${JSON.stringify(bundle, null, 2)}\n` : bundleToYaml(bundle);
     if (opts.output) writeFileSync(opts.output, text, { mode: 0o600 });
     else io.stdout.write(text);
@@ -72,6 +74,7 @@ export function policyCommands(program: Command, io: Io): void {
     program.command('migrate').description('apply pending database migrations').option('--json', 'print the result as JSON'),
   ).action(async (opts: LocalOptions & { json?: boolean }) => {
     const config = configFrom(io, opts);
+    const { openStore } = await import('../../store/open.ts');
     const store = await openStore(config.databaseUrl, { pollIntervalMs: 0 });
     try {
       const report = await store.migrate();

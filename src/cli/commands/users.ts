@@ -20,12 +20,26 @@ function userJson(p: PrincipalWithSecret) {
   };
 }
 
+interface JsonOption {
+  json?: boolean;
+}
+
+/** Reports a change: a JSON object with --json, otherwise one line. */
+function done(io: Io, opts: JsonOption, result: Record<string, unknown>, line: string): void {
+  if (opts.json) printJson(io, result);
+  else printLine(io, line);
+}
+
 function list(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
 async function passwordFrom(io: Io, opts: { passwordStdin?: boolean }, username: string, required: boolean): Promise<string | null> {
-  if (opts.passwordStdin) return readStdin(io);
+  if (opts.passwordStdin) {
+    const password = await readStdin(io);
+    if (!password) throw new CliError('no password on standard input', EXIT.invalid);
+    return password;
+  }
   if (!io.stdin.isTTY) {
     if (required) throw new CliError('pass the password on standard input with --password-stdin', EXIT.usage);
     return null;
@@ -89,42 +103,48 @@ export function userCommands(program: Command, io: Io): void {
   localOptions(
     user
       .command('passwd')
-      .description("set a user's password")
+      .description("set a user's password (asks on a terminal)")
       .argument('<username>')
-      .option('--password-stdin', 'read the password from standard input'),
-  ).action(async (username: string, opts: LocalOptions & { passwordStdin?: boolean }) => {
+      .option('--password-stdin', 'read the password from standard input')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (username: string, opts: LocalOptions & JsonOption & { passwordStdin?: boolean }) => {
     const password = await passwordFrom(io, opts, username, true);
     if (!password) throw new CliError('the password must not be empty', EXIT.invalid);
     await withServices(io, opts, (s) => s.users.setPassword(username, password));
-    printLine(io, `password of ${username} changed`);
+    done(io, opts, { username, password_changed: true }, `password of ${username} changed`);
   });
-
-  localOptions(user.command('disable').description('disable a user and end all their sessions').argument('<username>')).action(
-    async (username: string, opts: LocalOptions) => {
-      await withServices(io, opts, (s) => s.users.setDisabled(username, true));
-      printLine(io, `${username} disabled`);
-    },
-  );
-
-  localOptions(user.command('enable').description('enable a disabled user').argument('<username>')).action(
-    async (username: string, opts: LocalOptions) => {
-      await withServices(io, opts, (s) => s.users.setDisabled(username, false));
-      printLine(io, `${username} enabled`);
-    },
-  );
 
   localOptions(
-    user.command('roles').description("replace a user's roles").argument('<username>').argument('<roles...>', 'role names (none: pass "")'),
-  ).action(async (username: string, roles: string[], opts: LocalOptions) => {
-    const names = roles.flatMap((r) => list(r));
-    await withServices(io, opts, (s) => s.users.setRoles(username, names));
-    printLine(io, `${username}: roles ${names.join(', ') || '(none)'}`);
+    user.command('disable').description('disable a user and end all their sessions').argument('<username>').option('--json', 'print the result as JSON'),
+  ).action(async (username: string, opts: LocalOptions & JsonOption) => {
+    await withServices(io, opts, (s) => s.users.setDisabled(username, true));
+    done(io, opts, { username, disabled: true }, `${username} disabled`);
   });
 
-  localOptions(user.command('remove').description('delete a user with their keys and sessions').argument('<username>')).action(
-    async (username: string, opts: LocalOptions) => {
-      await withServices(io, opts, (s) => s.users.remove(username));
-      printLine(io, `${username} removed`);
-    },
-  );
+  localOptions(
+    user.command('enable').description('enable a disabled user').argument('<username>').option('--json', 'print the result as JSON'),
+  ).action(async (username: string, opts: LocalOptions & JsonOption) => {
+    await withServices(io, opts, (s) => s.users.setDisabled(username, false));
+    done(io, opts, { username, disabled: false }, `${username} enabled`);
+  });
+
+  localOptions(
+    user
+      .command('roles')
+      .description("replace a user's roles")
+      .argument('<username>')
+      .argument('<roles...>', 'role names, space- or comma-separated (none: pass "")')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (username: string, roles: string[], opts: LocalOptions & JsonOption) => {
+    const names = roles.flatMap((r) => list(r));
+    await withServices(io, opts, (s) => s.users.setRoles(username, names));
+    done(io, opts, { username, roles: names }, `${username}: roles ${names.join(', ') || '(none)'}`);
+  });
+
+  localOptions(
+    user.command('remove').description('delete a user with their keys and sessions').argument('<username>').option('--json', 'print the result as JSON'),
+  ).action(async (username: string, opts: LocalOptions & JsonOption) => {
+    await withServices(io, opts, (s) => s.users.remove(username));
+    done(io, opts, { username, removed: true }, `${username} removed`);
+  });
 }
