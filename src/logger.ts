@@ -4,6 +4,9 @@
 import { pino, type Logger } from 'pino';
 import { redactQuery } from './http/app.ts';
 
+/** Fields that hold a credential wherever they appear in a log object (top level or one level down). */
+const CREDENTIAL_FIELDS = ['password', 'secret', 'refresh_token', 'access_token', 'api_key', 'token', 'passwordHash', 'secretHash'];
+
 interface ReqLike {
   method?: string;
   url?: string;
@@ -22,7 +25,12 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
         err: pino.stdSerializers.err,
       },
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'password', 'secret', 'refresh_token', 'access_token'],
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          ...CREDENTIAL_FIELDS,
+          ...CREDENTIAL_FIELDS.map((field) => `*.${field}`),
+        ],
         censor: '[redacted]',
       },
     },

@@ -21,7 +21,7 @@ export interface AppOptions {
 
 /** Strips credentials from a URL before it is logged. */
 export function redactQuery(url: string): string {
-  return url.replace(/([?&](?:api_key|token|access_token|refresh_token|password)=)[^&#]*/gi, '$1[redacted]');
+  return url.replace(/([?&](?:api_key|apikey|key|token|access_token|refresh_token|id_token|password|secret|client_secret)=)[^&#]*/gi, '$1[redacted]');
 }
 
 export async function buildApp(services: Services, options: AppOptions = {}): Promise<FastifyInstance> {
