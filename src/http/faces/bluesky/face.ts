@@ -122,6 +122,21 @@ export function guard(services: Services, options: GuardOptions = {}) {
   };
 }
 
+/**
+ * For routes whose body is a JSON object: a body sent as anything but JSON is refused (422, as
+ * FastAPI refuses it) instead of being read through another parser. A form or text body must not
+ * stand in for JSON: an HTML form on another site can send those without a CORS preflight.
+ */
+export async function jsonBodyOnly(request: FastifyRequest): Promise<void> {
+  const type = request.headers['content-type'];
+  if (type === undefined) return;
+  const media = type.split(';', 1)[0]?.trim().toLowerCase();
+  if (media === 'application/json') return;
+  throw new FaceError(422, [
+    { loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', type: 'model_attributes_type' },
+  ]);
+}
+
 export function authOf(request: FastifyRequest): AuthContext {
   if (!request.auth) throw new NotAuthenticatedError();
   return request.auth;

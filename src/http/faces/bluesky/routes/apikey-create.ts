@@ -2,7 +2,7 @@
 
 import { Type } from 'typebox';
 import type { FaceApp } from '../plugin.ts';
-import { ApiKeyWithSecretSchema, apiKeyJson, authOf, ERROR_RESPONSES, guard } from '../face.ts';
+import { ApiKeyWithSecretSchema, apiKeyJson, authOf, ERROR_RESPONSES, guard, jsonBodyOnly } from '../face.ts';
 
 export const ApiKeyParamsSchema = Type.Object({
   expires_in: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
@@ -24,7 +24,7 @@ export default function apikeyCreate(app: FaceApp): void {
         body: ApiKeyParamsSchema,
         response: { 200: ApiKeyWithSecretSchema, ...ERROR_RESPONSES },
       },
-      preValidation: guard(app.services, { scopes: ['user:apikeys'] }),
+      preValidation: [guard(app.services, { scopes: ['user:apikeys'] }), jsonBodyOnly],
     },
     async (request) => {
       const created = await app.services.apiKeys.create(authOf(request), keyParams(request.body));

@@ -2,7 +2,7 @@
 // capped by that principal's scopes.
 
 import type { FaceApp } from '../plugin.ts';
-import { ApiKeyWithSecretSchema, apiKeyJson, ERROR_RESPONSES, guard } from '../face.ts';
+import { ApiKeyWithSecretSchema, apiKeyJson, ERROR_RESPONSES, guard, jsonBodyOnly } from '../face.ts';
 import { ApiKeyParamsSchema, keyParams } from './apikey-create.ts';
 import { canonicalUuid, UuidParams } from './principal-get.ts';
 
@@ -17,7 +17,7 @@ export default function principalApikey(app: FaceApp): void {
         body: ApiKeyParamsSchema,
         response: { 200: ApiKeyWithSecretSchema, ...ERROR_RESPONSES },
       },
-      preValidation: guard(app.services, { scopes: ['admin:apikeys'] }),
+      preValidation: [guard(app.services, { scopes: ['admin:apikeys'] }), jsonBodyOnly],
     },
     async (request) => {
       const created = await app.services.apiKeys.createFor(canonicalUuid(request.params.uuid), keyParams(request.body));

@@ -3,7 +3,7 @@
 import { Type } from 'typebox';
 import { AccountNotAuthorizedError } from '../../../../core/errors.ts';
 import type { FaceApp } from '../plugin.ts';
-import { ERROR_RESPONSES, FaceError, MESSAGES, TokensSchema, tokensJson } from '../face.ts';
+import { ERROR_RESPONSES, FaceError, jsonBodyOnly, MESSAGES, TokensSchema, tokensJson } from '../face.ts';
 
 export default function sessionRefresh(app: FaceApp): void {
   app.post(
@@ -15,6 +15,7 @@ export default function sessionRefresh(app: FaceApp): void {
         body: Type.Object({ refresh_token: Type.String({ maxLength: 4096 }) }),
         response: { 200: TokensSchema, ...ERROR_RESPONSES },
       },
+      preValidation: jsonBodyOnly,
     },
     async (request) => {
       try {
