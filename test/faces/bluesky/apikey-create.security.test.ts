@@ -90,6 +90,26 @@ describe('POST /apikey (security)', () => {
     }
   });
 
+  test('a form or text body cannot create a key, even with the browser cookie (no cross-site form posts)', async () => {
+    const h = await faceHarness();
+    try {
+      const bob = await loginAs(h, 'bob');
+      const key = await createKey(h, bearer(bob.access_token));
+      const cookie = `bluesky_httpserver_api_key=${key.secret}`;
+      for (const [type, payload] of [
+        ['application/x-www-form-urlencoded', 'note=csrf'],
+        ['text/plain', '{"note": "csrf"}'],
+        ['multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="note"\r\n\r\ncsrf\r\n--x--\r\n'],
+      ] as const) {
+        const res = await send(h, { method: 'POST', url: `${PREFIX}/apikey`, headers: { cookie, 'content-type': type }, payload });
+        assert.ok(res.statusCode === 415 || res.statusCode === 422, `${type}: ${res.statusCode}`);
+      }
+      assert.equal((await h.services.apiKeys.list((await h.services.users.get('bob')).id)).length, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('the key belongs to the caller, whatever the body says', async () => {
     const h = await faceHarness();
     try {

@@ -89,6 +89,32 @@ describe('POST /session/refresh (errors)', () => {
     }
   });
 
+  test('a form or text body: 422 (the body is JSON)', async () => {
+    const h = await faceHarness();
+    try {
+      const tokens = await loginAs(h, 'bob');
+      const detail = [{ loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', type: 'model_attributes_type' }];
+      const form = await send(h, {
+        method: 'POST',
+        url: `${PREFIX}/session/refresh`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ refresh_token: tokens.refresh_token }).toString(),
+      });
+      assertDetail(form, 422, detail);
+      const text = await send(h, {
+        method: 'POST',
+        url: `${PREFIX}/session/refresh`,
+        headers: { 'content-type': 'text/plain' },
+        payload: JSON.stringify({ refresh_token: tokens.refresh_token }),
+      });
+      assertDetail(text, 422, detail);
+      // the token was not spent by the refused requests
+      assert.equal((await refresh(h, { refresh_token: tokens.refresh_token })).statusCode, 200);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('malformed JSON: 422 JSON decode error', async () => {
     const h = await faceHarness();
     try {
