@@ -82,9 +82,9 @@ export class ApiKeyService {
     return { key, secret };
   }
 
-  /** The key a secret belongs to (valid keys only), with its latest use. */
+  /** The key a secret belongs to (keys that may be used now only), with its latest use. */
   async info(secret: string): Promise<ApiKey> {
-    return this.withActivity(await this.#auth.lookupApiKey(secret));
+    return this.withActivity((await this.#auth.lookupApiKey(secret)).key);
   }
 
   async list(principalId: string): Promise<ApiKey[]> {

@@ -79,9 +79,7 @@ export class AuthService {
   }
 
   async #fromApiKey(secret: string): Promise<AuthContext> {
-    const key = await this.lookupApiKey(secret);
-    const principal = await this.#store.getPrincipal(key.principalId);
-    if (!principal || principal.disabled) throw new InvalidApiKeyError();
+    const { key, principal } = await this.lookupApiKey(secret);
     const owner = await this.resolvePrincipal(principal);
     const scopes = apiKeyEffectiveScopes(key.scopes, owner.scopes);
     const held = new Set(scopes);
@@ -97,13 +95,18 @@ export class AuthService {
     };
   }
 
-  /** The stored key for a presented secret, if it is valid now; otherwise InvalidApiKeyError. */
-  async lookupApiKey(secret: string): Promise<ApiKey> {
+  /**
+   * The stored key for a presented secret and its owner, if the key may be used now (not
+   * expired, owner present and enabled); otherwise InvalidApiKeyError.
+   */
+  async lookupApiKey(secret: string): Promise<{ key: ApiKey; principal: PrincipalWithSecret }> {
     const digest = apiKeyDigest(secret);
     if (!digest) throw new InvalidApiKeyError();
     const key = await this.#store.getApiKeyBySecretHash(digest);
     if (!key || !safeEqual(key.secretHash, digest)) throw new InvalidApiKeyError();
     if (key.expiresAt !== null && key.expiresAt <= this.#clock.now()) throw new InvalidApiKeyError();
-    return key;
+    const principal = await this.#store.getPrincipal(key.principalId);
+    if (!principal || principal.disabled) throw new InvalidApiKeyError();
+    return { key, principal };
   }
 }
