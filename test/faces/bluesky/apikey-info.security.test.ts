@@ -29,6 +29,19 @@ describe('GET /apikey (security)', () => {
     }
   });
 
+  test('a key whose owner is disabled: 401 Invalid API key, as on every other route', async () => {
+    const h = await faceHarness();
+    try {
+      const erin = await loginAs(h, 'erin');
+      const key = await createKey(h, bearer(erin.access_token));
+      await h.services.bundles.applyText('users:\n  - { username: erin, disabled: true }\n', 'disable erin');
+      assertDetail(await send(h, { method: 'GET', url: `${PREFIX}/scopes`, headers: apikey(key.secret) }), 401, WIRE.invalidKey);
+      assertDetail(await send(h, { method: 'GET', url: `${PREFIX}/apikey`, headers: apikey(key.secret) }), 401, WIRE.invalidKey);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('the first eight characters alone are not a key', async () => {
     const h = await faceHarness();
     try {
