@@ -75,7 +75,9 @@ export function credentialFrom(request: FastifyRequest): Credential {
     else if (scheme === 'apikey') headerKey = param;
     else throw new FaceError(400, MESSAGES.badScheme);
   }
-  const apiKey = queryApiKey(request) ?? headerKey ?? request.cookies?.[API_KEY_COOKIE] ?? null;
+  // An empty query parameter or cookie is no key (FastAPI's readers return None for ""); an
+  // empty `Authorization: Apikey` is a key, and a wrong one.
+  const apiKey = queryApiKey(request) ?? headerKey ?? (request.cookies?.[API_KEY_COOKIE] || null);
   if (apiKey !== null) return { kind: 'apikey', secret: apiKey };
   // `Authorization: Bearer` with nothing after it is a credential that fails, not an absent one.
   if (bearer !== null) return { kind: 'bearer', token: bearer };
@@ -85,12 +87,8 @@ export function credentialFrom(request: FastifyRequest): Credential {
 /** The `api_key` query parameter; when repeated, the last one counts (as Starlette reads it). */
 function queryApiKey(request: FastifyRequest): string | null {
   const value = (request.query as Record<string, unknown> | undefined)?.api_key;
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value)) {
-    const last: unknown = value[value.length - 1];
-    return typeof last === 'string' ? last : null;
-  }
-  return null;
+  const last: unknown = Array.isArray(value) ? value[value.length - 1] : value;
+  return typeof last === 'string' && last !== '' ? last : null;
 }
 
 /** The secret of the API key on the request, if any (GET /apikey looks at keys only). */
