@@ -26,7 +26,11 @@ describe('GET /apikey (errors)', () => {
     assertDetail(await info(apikey('zz'.repeat(36))), 401, WIRE.invalidKey);
     assertDetail(await info(apikey('ab'.repeat(35))), 401, WIRE.invalidKey);
     assertDetail(await info(apikey('')), 401, WIRE.invalidKey);
-    assertDetail(await info({}, '?api_key='), 401, WIRE.invalidKey);
+  });
+
+  test('an empty api_key query parameter or cookie counts as no key (FastAPI reads "" as absent)', async () => {
+    assertDetail(await info({}, '?api_key='), 401, WIRE.noApiKey);
+    assertDetail(await info({ cookie: 'bluesky_httpserver_api_key=' }), 401, WIRE.noApiKey);
   });
 
   test('a well-formed secret no key has: 401 Invalid API key', async () => {

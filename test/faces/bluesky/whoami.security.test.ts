@@ -49,6 +49,24 @@ describe('GET /whoami (security)', () => {
     }
   });
 
+  test('an empty api_key query parameter or cookie does not shadow the bearer token', async () => {
+    const h = await faceHarness();
+    try {
+      const bob = await loginAs(h, 'bob');
+      const bobId = (await h.services.users.get('bob')).id;
+      for (const req of [
+        { url: `${PREFIX}/whoami?api_key=`, headers: bearer(bob.access_token) },
+        { url: `${PREFIX}/whoami`, headers: { ...bearer(bob.access_token), cookie: 'bluesky_httpserver_api_key=' } },
+      ]) {
+        const res = await send(h, { method: 'GET', ...req });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.equal(res.json<{ uuid: string }>().uuid, bobId);
+      }
+    } finally {
+      await h.close();
+    }
+  });
+
   test('an API key in the query wins over the bearer token: you are the key owner', async () => {
     const h = await faceHarness();
     try {
