@@ -343,6 +343,29 @@ describe('postgres specifics', () => {
     });
   });
 
+  test('close() lets an open transaction finish and waits for it', async (t) => {
+    await withStores(t, 1, async ([store], schema) => {
+      assert.ok(store);
+      let release!: () => void;
+      const released = new Promise<void>((r) => (release = r));
+      let started!: () => void;
+      const running = new Promise<void>((r) => (started = r));
+      const tx = store.transaction(async (t2) => {
+        started();
+        await released;
+        await t2.putRole({ name: 'late-commit', scopes: [], description: null });
+      });
+      await running;
+      const closing = store.close();
+      await assert.rejects(store.getRole('x'), StoreUnavailableError, 'new work is refused at once');
+      release();
+      await tx;
+      await closing;
+      const rows = await adminQuery<{ name: string }>(`SELECT name FROM ${schema.schema}.roles`);
+      assert.deepEqual(rows, [{ name: 'late-commit' }]);
+    });
+  });
+
   test('times beyond 32 bits round-trip as numbers', async (t) => {
     await withStores(t, 1, async ([store]) => {
       assert.ok(store);

@@ -145,8 +145,9 @@ export class PostgresStore implements Store {
 
   // ---- plumbing -------------------------------------------------------------------------
 
+  /** A closed store refuses new work; a transaction already open runs to its end (close() waits for it). */
   #checkOpen(): void {
-    if (this.#s.closed) throw new StoreUnavailableError(new Error('store is closed'));
+    if (this.#s.closed && !(this.#tx && !this.#ended)) throw new StoreUnavailableError(new Error('store is closed'));
   }
 
   async #connect(): Promise<pg.PoolClient> {
@@ -168,7 +169,6 @@ export class PostgresStore implements Store {
       return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
     }
     if (this.#tx) {
-      this.#checkOpen();
       if (this.#ended) throw new Error('this transaction has already ended; use the store it came from');
       try {
         return await this.#tx.query<Row>(sql, params as unknown[]);
@@ -342,7 +342,7 @@ export class PostgresStore implements Store {
       throw error; // the store's own errors are already translated; the caller's pass through
     }
     try {
-      await this.#notify(client, tx.#pending);
+      await tx.#notify(client, tx.#pending);
       await client.query('COMMIT');
     } catch (error) {
       await abort();
