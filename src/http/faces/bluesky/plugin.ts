@@ -4,6 +4,7 @@ import type {
   FastifyBaseLogger,
   FastifyError,
   FastifyInstance,
+  FastifyReply,
   RawReplyDefaultExpression,
   RawRequestDefaultExpression,
   RawServerDefault,
@@ -48,6 +49,16 @@ export const ROUTES = [
 ];
 
 export const PREFIX = '/api/auth';
+
+/**
+ * This face's answer to errors the server raises before routing (a URL with broken percent
+ * encoding, an over-long path parameter): for the server's `frameworkErrors` option, so that
+ * clients of this face get `{"detail": ...}` there too (the Python client reads
+ * `response.json()['detail']` on every 4xx).
+ */
+export function blueskyFrameworkError(error: FastifyError, reply: FastifyReply): void {
+  void sendFaceError(reply, fromFrameworkError(error));
+}
 
 export async function blueskyFace(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
