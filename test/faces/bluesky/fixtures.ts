@@ -283,6 +283,23 @@ export function credentialChecks(route: ProtectedRoute): void {
     }
   });
 
+  test('token of a session revoked from another session: 401 Session has expired', async () => {
+    const h = await faceHarness();
+    try {
+      const victim = await loginAs(h, 'bob');
+      const other = await loginAs(h, 'bob');
+      const revoke = await send(h, {
+        method: 'DELETE',
+        url: `${PREFIX}/session/revoke/${sessionIdOf(victim.access_token)}`,
+        headers: bearer(other.access_token),
+      });
+      assert.equal(revoke.statusCode, 200);
+      assertDetail(await request(h, bearer(victim.access_token)), 401, WIRE.sessionExpired);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('deleted API key: 401 Invalid API key', async () => {
     const h = await faceHarness();
     try {

@@ -8,8 +8,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { InjectOptions } from 'fastify';
-import { ROUTES } from '../../../src/http/faces/bluesky/plugin.ts';
+import Fastify, { type InjectOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import { blueskyFace, blueskyFrameworkError, ROUTES } from '../../../src/http/faces/bluesky/plugin.ts';
 import { apikey, bearer, createKey, faceHarness, loginAs, PREFIX, sessionIdOf, uuidOf, type CreatedKey, type Harness } from './fixtures.ts';
 
 const BODY_LIMIT = 2048;
@@ -472,5 +473,27 @@ describe('malformed input on every /api/auth route', () => {
         assert.equal(await snapshot(h), before);
       });
     }
+
+    test("with the face's handler as the server's frameworkErrors, these answer {\"detail\": ...}", async () => {
+      const server = Fastify({
+        routerOptions: { maxParamLength: 500 },
+        frameworkErrors: (error, _request, reply) => {
+          blueskyFrameworkError(error, reply);
+        },
+      });
+      server.decorate('services', h.services);
+      server.decorateRequest('auth', undefined);
+      try {
+        await server.register(cookie);
+        await server.register(blueskyFace, { prefix: PREFIX });
+        for (const [label, method, url, status] of cases) {
+          const res = await server.inject({ method, url: url(world), headers: bearer(world.bobToken) });
+          assert.equal(res.statusCode, status, label);
+          assert.deepEqual(Object.keys(res.json<object>()), ['detail'], label);
+        }
+      } finally {
+        await server.close();
+      }
+    });
   });
 });
