@@ -92,6 +92,7 @@ async function runTable(opts: Options, generator: Generator): Promise<number> {
   const windows = new Map<string, WindowResult[]>(selected.map((s) => [s.id, []]));
   const runnable = selected.filter((s) => !skipped.has(s.target));
   const progress: Progress = { done: 0, total: runnable.length * opts.rounds, started: performance.now() };
+  const repeatBudget = { seconds: 0.25 * runnable.length * opts.rounds * opts.durationS };
   const loadBefore = machine.loadavg;
 
   for (let round = 1; round <= opts.rounds; round++) {
@@ -125,7 +126,16 @@ async function runTable(opts: Options, generator: Generator): Promise<number> {
           }
           try {
             const w = await measure(
-              { generator, connections: opts.connections, warmupS: opts.warmupS, durationS: opts.durationS, noiseLimit: opts.noiseLimit, round },
+              {
+                generator,
+                connections: opts.connections,
+                warmupS: opts.warmupS,
+                durationS: opts.durationS,
+                noiseLimit: opts.noiseLimit,
+                round,
+                repeatBudget,
+                extraPids: target.extraPids ? () => target.extraPids?.() ?? [] : undefined,
+              },
               running.url,
               running.pid,
               s.request(running.fixtures),

@@ -22,8 +22,6 @@ import { versions } from './lib/versions.ts';
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
-const APPLY_USERS = 100_000;
-
 interface ScaleScenario {
   readonly id: string;
   readonly label: string;
@@ -67,6 +65,7 @@ interface SizeResult {
 }
 
 async function measureSize(opts: Options, generator: Generator, principals: number): Promise<SizeResult> {
+  const repeatBudget = { seconds: 0.25 * opts.rounds * SCALE_SCENARIOS.length * opts.durationS };
   const dir = tempDir(`scale-${sizeLabel(principals)}`);
   try {
     log(`[${sizeLabel(principals)}] generating ${principals.toLocaleString('en')} principals …`);
@@ -89,7 +88,7 @@ async function measureSize(opts: Options, generator: Generator, principals: numb
         log(`[${sizeLabel(principals)}] round ${round}/${opts.rounds}: started in ${server.startMs.toFixed(0)} ms, RSS ${fmtMiB(rssBytes(server.pid))} MiB`);
         for (const s of SCALE_SCENARIOS) {
           const w = await measure(
-            { generator, connections: opts.connections, warmupS: opts.warmupS, durationS: opts.durationS, noiseLimit: opts.noiseLimit, round },
+            { generator, connections: opts.connections, warmupS: opts.warmupS, durationS: opts.durationS, noiseLimit: opts.noiseLimit, round, repeatBudget },
             server.url,
             server.pid,
             s.request(data),
@@ -205,7 +204,7 @@ function scaleTargets(results: readonly SizeResult[]): TargetCheck[] {
 export async function runScale(opts: Options, generator: Generator): Promise<number> {
   const machine = machineFacts();
   header(opts, generator, machine);
-  log(`sizes: ${opts.sizes.map(sizeLabel).join(', ')}; then apply of a ${sizeLabel(APPLY_USERS)}-user bundle`);
+  log(`sizes: ${opts.sizes.map(sizeLabel).join(', ')}${opts.applyUsers ? `; then apply of a ${sizeLabel(opts.applyUsers)}-user bundle` : ''}`);
   const results: SizeResult[] = [];
   for (const n of opts.sizes) {
     try {
@@ -217,7 +216,7 @@ export async function runScale(opts: Options, generator: Generator): Promise<num
       await cleanupAll();
     }
   }
-  const apply = await measureApply(APPLY_USERS);
+  const apply = opts.applyUsers > 0 ? await measureApply(opts.applyUsers) : null;
 
   const columns = ['principals', 'rows', 'generate s', 'DB MiB', 'start ms', 'idle RSS', ...SCALE_SCENARIOS.map((s) => `${s.id} req/s · p99 ms`), 'RSS peak'];
   const cells = results.map((r) =>
@@ -237,7 +236,9 @@ export async function runScale(opts: Options, generator: Generator): Promise<num
           fmtMiB(Math.max(0, ...Object.values(r.scenarios).map((s) => s.rssPeakBytes))),
         ],
   );
-  const applyLine = apply.error
+  const applyLine = !apply
+    ? 'apply: not measured (--apply 0)'
+    : apply.error
     ? `apply of ${sizeLabel(apply.users)} users: failed (${apply.error})`
     : `apply of ${sizeLabel(apply.users)} users (pre-hashed argon2id passwords): ${((apply.firstMs ?? 0) / 1000).toFixed(1)} s into an empty database, ` +
       `${((apply.againMs ?? 0) / 1000).toFixed(1)} s again (no change); database ${fmtMiB(apply.dbBytes)} MiB`;

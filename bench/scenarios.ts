@@ -40,6 +40,8 @@ export interface Target {
   /** Null when the target can run here, else why not. */
   check(): Promise<string | null>;
   start(ctx: StartContext): Promise<Running>;
+  /** Processes besides the server that belong to the system under test (e.g. PostgreSQL). */
+  extraPids?(): readonly number[];
 }
 
 export interface Scenario {
@@ -117,6 +119,7 @@ const gatehouseTarget = (backend: GatehouseBackend): Target => ({
   label: `Gatehouse (${backend.label})`,
   kind: 'gatehouse',
   check: () => backend.check(),
+  extraPids: backend.databasePids ? () => backend.databasePids?.() ?? [] : undefined,
   start: (ctx) =>
     startGatehouse(backend, {
       refreshPool: ctx.refreshPoolSize,

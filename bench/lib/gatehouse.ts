@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
+import { pidsNamed } from './machine.ts';
 import { startServer, type ServerProcess } from './proc.ts';
 import { GATEHOUSE_BIN, removeDir, ROOT, tempDir } from './util.ts';
 
@@ -32,6 +33,8 @@ export interface GatehouseBackend {
   seedRefreshPool(dir: string, username: string, tokens: readonly string[]): Promise<void>;
   /** Drops what prepare made. */
   dispose(dir: string): Promise<void>;
+  /** Processes of the database server: part of the system under test, not noise. */
+  databasePids?(): readonly number[];
 }
 
 const sha256Hex = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -155,6 +158,7 @@ export const POSTGRES: GatehouseBackend = {
       await c.query('COMMIT');
     });
   },
+  databasePids: () => pidsNamed('postgres'),
   async dispose() {
     await withPg(PG_ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${PG_DATABASE} WITH (FORCE)`)).catch(() => undefined);
   },

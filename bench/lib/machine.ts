@@ -156,3 +156,13 @@ export function listeningPort(pid: number): number | null {
   }
   return null;
 }
+
+/** Pids of the processes whose command name is `name` (e.g. every PostgreSQL backend). */
+export function pidsNamed(name: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (read(`/proc/${entry}/comm`)?.trim() === name) pids.push(Number(entry));
+  }
+  return pids;
+}

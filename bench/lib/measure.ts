@@ -32,6 +32,10 @@ export interface WindowPlan {
   readonly durationS: number;
   readonly noiseLimit: number;
   readonly round: number;
+  /** Seconds of repeated windows still allowed in this run (shared, decremented). */
+  readonly repeatBudget: { seconds: number };
+  /** Processes besides the server that belong to the system under test (e.g. PostgreSQL). */
+  readonly extraPids?: () => readonly number[];
 }
 
 /** Pool lines used so far per pool file, so no single-use credential is presented twice. */
@@ -44,7 +48,7 @@ export function resetPool(file: string): void {
 async function window(plan: WindowPlan, url: string, serverPid: number, request: LoadRequest, durationS: number) {
   const pool = request.pool?.file;
   const offset = pool ? (poolOffsets.get(pool) ?? 0) : 0;
-  const meter = noiseMeter(() => [process.pid, serverPid]);
+  const meter = noiseMeter(() => [process.pid, serverPid, ...(plan.extraPids?.() ?? [])]);
   const rss = rssSampler(serverPid);
   const load1 = loadavg()[0] ?? 0;
   meter.start();
@@ -70,7 +74,8 @@ export async function measure(
   if (plan.warmupS > 0) await window(plan, url, serverPid, request, plan.warmupS);
   let best = await window(plan, url, serverPid, request, plan.durationS);
   let repeated = false;
-  if (best.noise.foreignCores > plan.noiseLimit) {
+  if (best.noise.foreignCores > plan.noiseLimit && plan.repeatBudget.seconds >= plan.durationS) {
+    plan.repeatBudget.seconds -= plan.durationS;
     onNote(`noisy window (other processes used ${best.noise.foreignCores.toFixed(2)} cores): repeating once`);
     const again = await window(plan, url, serverPid, request, plan.durationS);
     repeated = true;

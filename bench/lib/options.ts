@@ -10,6 +10,8 @@ export interface Options {
   readonly generator: 'wrk' | 'node' | null;
   readonly install: boolean;
   readonly sizes: readonly number[];
+  /** Users in the bundle whose apply --scale times (0: skip). */
+  readonly applyUsers: number;
   /** Repeat a window once when other work used more CPU than this many cores during it. */
   readonly noiseLimit: number;
   readonly json: boolean;
@@ -17,11 +19,12 @@ export interface Options {
 
 export const USAGE = `usage: npm run bench [-- options]
 
-  (no option)        full run: every ceiling, peer and Gatehouse scenario, 3 rounds (< 15 min)
-  --quick            2 rounds of short windows (< 3 min)
+  (no option)        full run: every ceiling, peer and Gatehouse scenario, 3 rounds of 2s + 6s (< 15 min)
+  --quick            2 rounds of 1s + 1s windows (< 3 min)
   --smoke            one tiny scenario for about a second; prints one JSON row (npm test uses it)
   --scale            data-size run: 1k, 100k and 1M principals, and apply of a 100k-user bundle
   --sizes LIST       sizes for --scale, e.g. 1k,100k (default 1k,100k,1M)
+  --apply N          users in the bundle --scale applies (default 100k; 0 skips it)
   --profile          CPU profiles (--cpu-prof) of Gatehouse on the API-key and JWT introspection paths
   --only REGEX       only the scenarios whose id matches, e.g. --only 'apikey'
   --list             list the scenarios and exit
@@ -29,7 +32,8 @@ export const USAGE = `usage: npm run bench [-- options]
   --duration S       measured seconds per window       --connections N  connections (default 32)
   --generator G      wrk or node (default: wrk when installed)
   --no-install       do not install bench/'s own dependencies (peers are then skipped)
-  --noise-limit C    repeat a window once if other processes used more than C cores (default 0.15)
+  --noise-limit C    repeat a window once if other processes used more than C cores (default 0.15);
+                     repeats may add at most a quarter of the planned measuring time
 `;
 
 export function parseOptions(argv: readonly string[]): Options {
@@ -69,6 +73,7 @@ export function parseOptions(argv: readonly string[]): Options {
       case '--only':
       case '--generator':
       case '--sizes':
+      case '--apply':
       case '--noise-limit':
         set[arg.slice(2)] = value();
         break;
@@ -77,8 +82,8 @@ export function parseOptions(argv: readonly string[]): Options {
     }
   }
   const defaults = {
-    full: { rounds: 3, warmupS: 3, durationS: 8 },
-    quick: { rounds: 2, warmupS: 1, durationS: 2 },
+    full: { rounds: 3, warmupS: 2, durationS: 6 },
+    quick: { rounds: 2, warmupS: 1, durationS: 1 },
     smoke: { rounds: 1, warmupS: 0, durationS: 1 },
     scale: { rounds: 2, warmupS: 2, durationS: 5 },
     profile: { rounds: 1, warmupS: 2, durationS: 10 },
@@ -106,6 +111,7 @@ export function parseOptions(argv: readonly string[]): Options {
     generator,
     install,
     sizes: set.sizes === undefined ? [1_000, 100_000, 1_000_000] : set.sizes.split(',').map(parseSize),
+    applyUsers: set.apply === undefined ? 100_000 : set.apply === '0' ? 0 : parseSize(set.apply),
     noiseLimit: noise,
     json,
   };
