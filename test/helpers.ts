@@ -52,10 +52,20 @@ export async function harness(options: { config?: Partial<Config>; bundle?: stri
   });
   const clock = new ManualClock(Date.UTC(2026, 10, 23, 12, 0, 0));
   const store = await openStore(options.databaseUrl ?? config.databaseUrl, { pollIntervalMs: 0 });
-  await store.migrate();
-  const services = await createServices(config, store, { clock });
-  if (options.bundle !== undefined) await services.bundles.applyText(options.bundle, 'test bundle');
-  const app = await buildApp(services);
+  let services: Services;
+  let app: FastifyInstance;
+  try {
+    await store.migrate();
+    services = await createServices(config, store, { clock });
+    if (options.bundle !== undefined) await services.bundles.applyText(options.bundle, 'test bundle');
+    app = await buildApp(services);
+  } catch (error) {
+    // e.g. a test that expects an invalid bundle to be refused: leave no database behind
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    await pgSchema?.drop();
+    throw error;
+  }
   return {
     services,
     app,
