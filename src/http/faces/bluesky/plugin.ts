@@ -62,9 +62,9 @@ export function blueskyFrameworkError(error: FastifyError, reply: FastifyReply):
 
 export async function blueskyFace(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
-  // An empty JSON body is no body (FastAPI never reads the body of a route that takes none, and
-  // the Python client sends `Content-Type: application/json` on every call); anything else goes
-  // through Fastify's own parser with its prototype-poisoning protection.
+  // An empty JSON body is no body: FastAPI never reads the body of a route that takes none, and
+  // clients often send `Content-Type: application/json` without a body on POST and DELETE.
+  // Anything else goes through Fastify's own parser, with its prototype-poisoning protection.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
