@@ -3,7 +3,7 @@
 // protected route must pass.
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { apikey, bearer, harness, login, type Harness, type Tokens } from '../../helpers.ts';
 import type { Config } from '../../../src/config.ts';
@@ -192,11 +192,18 @@ export interface ProtectedRoute {
 
 /**
  * Registers the checks shared by every protected route: no credentials, wrong credentials
- * (garbage token, wrong key in header/query/cookie), an expired access token, a token whose
- * session ended at logout, a deleted key, and the `Basic` scheme.
+ * (garbage token, a token from another server, wrong key in header/query/cookie), an expired
+ * access token, a token whose session ended at logout or was revoked, a deleted key, and the
+ * `Basic` scheme. The checks share one harness; each makes its own sessions and keys.
  */
 export function credentialChecks(route: ProtectedRoute): void {
-  const request = async (h: Harness, headers: Record<string, string>, query = '') => {
+  let h: Harness;
+  before(async () => {
+    h = await faceHarness();
+  });
+  after(async () => h.close());
+
+  const request = async (headers: Record<string, string>, query = '') => {
     const url = await route.url(h);
     return send(h, {
       method: route.method,
@@ -207,123 +214,76 @@ export function credentialChecks(route: ProtectedRoute): void {
   };
 
   test('no credentials: 401', async () => {
-    const h = await faceHarness();
-    try {
-      assertDetail(await request(h, {}), 401, route.anonymousDetail);
-    } finally {
-      await h.close();
-    }
+    assertDetail(await request({}), 401, route.anonymousDetail);
   });
 
   test('garbage bearer token: 401 Could not validate credentials', async () => {
-    const h = await faceHarness();
-    try {
-      assertDetail(await request(h, bearer('not.a.token')), 401, WIRE.badToken);
-      assertDetail(await request(h, bearer('garbage')), 401, WIRE.badToken);
-    } finally {
-      await h.close();
-    }
+    assertDetail(await request(bearer('not.a.token')), 401, WIRE.badToken);
+    assertDetail(await request(bearer('garbage')), 401, WIRE.badToken);
   });
 
   test('a token signed by another server: 401 Could not validate credentials', async () => {
     const other = await faceHarness();
-    const h = await faceHarness();
     try {
       const foreign = await loginAs(other, 'bob');
-      assertDetail(await request(h, bearer(foreign.access_token)), 401, WIRE.badToken);
+      assertDetail(await request(bearer(foreign.access_token)), 401, WIRE.badToken);
     } finally {
       await other.close();
-      await h.close();
     }
   });
 
   test('wrong API key in header, query or cookie: 401 Invalid API key', async () => {
-    const h = await faceHarness();
-    try {
-      const wrong = 'ab'.repeat(36);
-      assertDetail(await request(h, apikey(wrong)), 401, WIRE.invalidKey);
-      assertDetail(await request(h, apikey('not-hex')), 401, WIRE.invalidKey);
-      assertDetail(await request(h, {}, `api_key=${wrong}`), 401, WIRE.invalidKey);
-      assertDetail(await request(h, { cookie: `bluesky_httpserver_api_key=${wrong}` }), 401, WIRE.invalidKey);
-    } finally {
-      await h.close();
-    }
+    const wrong = 'ab'.repeat(36);
+    assertDetail(await request(apikey(wrong)), 401, WIRE.invalidKey);
+    assertDetail(await request(apikey('not-hex')), 401, WIRE.invalidKey);
+    assertDetail(await request({}, `api_key=${wrong}`), 401, WIRE.invalidKey);
+    assertDetail(await request({ cookie: `bluesky_httpserver_api_key=${wrong}` }), 401, WIRE.invalidKey);
   });
 
   test('a wrong API key is refused even next to a valid bearer token (the key wins)', async () => {
-    const h = await faceHarness();
-    try {
-      const bob = await loginAs(h, 'bob');
-      assertDetail(await request(h, bearer(bob.access_token), `api_key=${'cd'.repeat(36)}`), 401, WIRE.invalidKey);
-    } finally {
-      await h.close();
-    }
+    const bob = await loginAs(h, 'bob');
+    assertDetail(await request(bearer(bob.access_token), `api_key=${'cd'.repeat(36)}`), 401, WIRE.invalidKey);
   });
 
   test('expired access token: 401 with the exact message the Python client refreshes on', async () => {
-    const h = await faceHarness();
-    try {
-      const bob = await loginAs(h, 'bob');
-      h.clock.advance(ACCESS_TOKEN_TTL_MS + 1000);
-      assertDetail(await request(h, bearer(bob.access_token)), 401, WIRE.expired);
-    } finally {
-      await h.close();
-    }
+    const bob = await loginAs(h, 'bob');
+    h.clock.advance(ACCESS_TOKEN_TTL_MS + 1000);
+    assertDetail(await request(bearer(bob.access_token)), 401, WIRE.expired);
   });
 
   test('token of a session ended by logout: 401 Session has expired', async () => {
-    const h = await faceHarness();
-    try {
-      const bob = await loginAs(h, 'bob');
-      const out = await send(h, { method: 'POST', url: `${PREFIX}/logout`, headers: bearer(bob.access_token) });
-      assert.equal(out.statusCode, 200);
-      assertDetail(await request(h, bearer(bob.access_token)), 401, WIRE.sessionExpired);
-    } finally {
-      await h.close();
-    }
+    const bob = await loginAs(h, 'bob');
+    const out = await send(h, { method: 'POST', url: `${PREFIX}/logout`, headers: bearer(bob.access_token) });
+    assert.equal(out.statusCode, 200);
+    assertDetail(await request(bearer(bob.access_token)), 401, WIRE.sessionExpired);
   });
 
   test('token of a session revoked from another session: 401 Session has expired', async () => {
-    const h = await faceHarness();
-    try {
-      const victim = await loginAs(h, 'bob');
-      const other = await loginAs(h, 'bob');
-      const revoke = await send(h, {
-        method: 'DELETE',
-        url: `${PREFIX}/session/revoke/${sessionIdOf(victim.access_token)}`,
-        headers: bearer(other.access_token),
-      });
-      assert.equal(revoke.statusCode, 200);
-      assertDetail(await request(h, bearer(victim.access_token)), 401, WIRE.sessionExpired);
-    } finally {
-      await h.close();
-    }
+    const victim = await loginAs(h, 'bob');
+    const other = await loginAs(h, 'bob');
+    const revoke = await send(h, {
+      method: 'DELETE',
+      url: `${PREFIX}/session/revoke/${sessionIdOf(victim.access_token)}`,
+      headers: bearer(other.access_token),
+    });
+    assert.equal(revoke.statusCode, 200);
+    assertDetail(await request(bearer(victim.access_token)), 401, WIRE.sessionExpired);
   });
 
   test('deleted API key: 401 Invalid API key', async () => {
-    const h = await faceHarness();
-    try {
-      const bob = await loginAs(h, 'bob');
-      const key = await createKey(h, bearer(bob.access_token));
-      const del = await send(h, {
-        method: 'DELETE',
-        url: `${PREFIX}/apikey?first_eight=${key.first_eight}`,
-        headers: bearer(bob.access_token),
-      });
-      assert.equal(del.statusCode, 200);
-      assertDetail(await request(h, apikey(key.secret)), 401, WIRE.invalidKey);
-    } finally {
-      await h.close();
-    }
+    const bob = await loginAs(h, 'bob');
+    const key = await createKey(h, bearer(bob.access_token));
+    const del = await send(h, {
+      method: 'DELETE',
+      url: `${PREFIX}/apikey?first_eight=${key.first_eight}`,
+      headers: bearer(bob.access_token),
+    });
+    assert.equal(del.statusCode, 200);
+    assertDetail(await request(apikey(key.secret)), 401, WIRE.invalidKey);
   });
 
   test('Authorization: Basic: 400 with the exact message (trailing space)', async () => {
-    const h = await faceHarness();
-    try {
-      const basic = `Basic ${Buffer.from('bob:bob_password').toString('base64')}`;
-      assertDetail(await request(h, { authorization: basic }), 400, WIRE.badScheme);
-    } finally {
-      await h.close();
-    }
+    const basic = `Basic ${Buffer.from('bob:bob_password').toString('base64')}`;
+    assertDetail(await request({ authorization: basic }), 400, WIRE.badScheme);
   });
 }
