@@ -47,19 +47,32 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `gatehouse <args>` to completion; `input` is written to its stdin. */
+/**
+ * Runs `gatehouse <args>` to completion; `input` is written to its stdin. A command still running
+ * after `timeoutMs` is killed and reported with code null (a command that should have ended).
+ */
 export function gatehouse(
   args: readonly string[],
-  options: { env: NodeJS.ProcessEnv; input?: string; cwd?: string },
+  options: { env: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: options.env, cwd: options.cwd ?? ROOT, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
+    const timer = setTimeout(() => {
+      stderr += `\n[still running after ${options.timeoutMs ?? 60_000} ms: killed]`;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? 60_000);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
     child.stdin.end(options.input ?? '');
   });
 }
