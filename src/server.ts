@@ -69,6 +69,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   let services: Services | null = null;
   let app: FastifyInstance | null = null;
   try {
+    logger.debug({ config: { ...config, databaseUrl: redactUrl(config.databaseUrl) } }, 'configuration');
     store = await openStore(config.databaseUrl);
     const migration = await store.migrate();
     logger.info({ database: redactUrl(config.databaseUrl), backend: store.backend, applied: migration.applied }, 'database ready');
