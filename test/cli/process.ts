@@ -97,6 +97,9 @@ export async function startServerProcess(
   args: readonly string[] = [],
   timeoutMs = 30_000,
 ): Promise<ServerProcess> {
+  if (['warn', 'error', 'fatal', 'silent'].includes(env.GATEHOUSE_LOG_LEVEL ?? '')) {
+    throw new Error('startServerProcess reads the "gatehouse listening" line: use log level info or lower');
+  }
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
