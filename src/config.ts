@@ -18,6 +18,11 @@ export interface Config {
   readonly accessTokenTtl: number;
   readonly refreshTokenTtl: number;
   readonly sessionMaxAge: number;
+  /**
+   * Seconds during which a just-used refresh token may be presented again without counting as
+   * reuse (two threads of one client refreshing at once); 0 = strictly single use.
+   */
+  readonly refreshReuseGrace: number;
   /** Seconds a signing key signs before a new one takes over. */
   readonly keyRotationInterval: number;
   /** Provider names accepted at /api/auth/provider/{name}/token, checked against Gatehouse's own users. */
@@ -63,6 +68,10 @@ export const CONFIG_KEYS: Readonly<Record<keyof Config, KeySpec>> = {
   accessTokenTtl: { kind: { type: 'int', min: 1, max: 365 * DAY }, help: 'access token lifetime, seconds' },
   refreshTokenTtl: { kind: { type: 'int', min: 1, max: 10 * 365 * DAY }, help: 'refresh token lifetime, seconds' },
   sessionMaxAge: { kind: { type: 'int', min: 1, max: 10 * 365 * DAY }, help: 'session lifetime, seconds' },
+  refreshReuseGrace: {
+    kind: { type: 'int', min: 0, max: 300 },
+    help: 'seconds a just-used refresh token may be presented again (concurrent refreshes) before it counts as reuse',
+  },
   keyRotationInterval: { kind: { type: 'int', min: 60, max: 10 * 365 * DAY }, help: 'signing key rotation, seconds' },
   passwordProviders: { kind: { type: 'list' }, help: 'login provider names (comma-separated)' },
   bodyLimit: { kind: { type: 'int', min: 1024, max: 64 * 1024 * 1024 }, help: 'largest request body, bytes' },
@@ -85,6 +94,7 @@ export const DEFAULTS: Omit<Config, 'databaseUrl'> & { databaseUrl: string } = {
   accessTokenTtl: 900,
   refreshTokenTtl: 7 * DAY,
   sessionMaxAge: 365 * DAY,
+  refreshReuseGrace: 10,
   keyRotationInterval: 30 * DAY,
   passwordProviders: ['local'],
   bodyLimit: 1024 * 1024,

@@ -91,7 +91,7 @@ export function newApiKeyScopes(
   if (!scopes.every((s) => permitted.has(s))) {
     return { ok: false, requested: uniqueSorted(scopes), allowed: uniqueSorted(ceiling) };
   }
-  return { ok: true, scopes: uniqueSorted(scopes) };
+  return { ok: true, scopes: [...scopes] }; // stored as asked, in the caller's order
 }
 
 export interface Decision {

@@ -60,8 +60,8 @@ export class ApiKeyService {
     allowed: readonly string[],
     sourceScopes: readonly string[] | null,
   ): Promise<CreatedApiKey> {
-    if (params.expiresIn !== null && (params.expiresIn < 0 || params.expiresIn > MAX_API_KEY_LIFETIME)) {
-      throw new ValidationError(`expires_in must be between 0 and ${MAX_API_KEY_LIFETIME} seconds`, 'expires_in');
+    if (params.expiresIn !== null && Math.abs(params.expiresIn) > MAX_API_KEY_LIFETIME) {
+      throw new ValidationError(`expires_in must be between -${MAX_API_KEY_LIFETIME} and ${MAX_API_KEY_LIFETIME} seconds`, 'expires_in');
     }
     const decided = newApiKeyScopes(params.scopes, allowed, sourceScopes);
     if (!decided.ok) throw new ScopesNotSubsetError(decided.requested, decided.allowed);

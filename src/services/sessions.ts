@@ -5,7 +5,6 @@ import type { PasswordHasher } from '../auth/passwords.ts';
 import {
   AccountNotAuthorizedError,
   InvalidCredentialsError,
-  NotAuthenticatedError,
   NotFoundError,
   RefreshTokenReusedError,
   SessionExpiredError,
@@ -31,6 +30,8 @@ export interface SessionSettings {
   readonly accessTokenTtl: number; // seconds
   readonly refreshTokenTtl: number;
   readonly sessionMaxAge: number;
+  /** Seconds a used refresh token still refreshes (concurrent refreshes); 0 = strictly single use. */
+  readonly refreshReuseGrace: number;
   readonly passwordProviders: readonly string[];
 }
 
@@ -120,13 +121,18 @@ export class SessionService {
     return this.#tokens(principal, session, refreshToken, now);
   }
 
-  /** Exchanges a refresh token for a new pair. A token used twice revokes its whole session. */
+  /**
+   * Exchanges a refresh token for a new pair. A token presented again after it was used revokes
+   * its whole session — except within the short grace period after its first use, where it is a
+   * concurrent refresh by the same client (two threads holding the same token) and gets a pair too.
+   */
   async refresh(refreshToken: string): Promise<TokenPair> {
     const now = this.#clock.now();
+    const graceMs = this.#settings.refreshReuseGrace * 1000;
     const tokenHash = sha256Hex(refreshToken);
     const record = await this.#store.getRefreshToken(tokenHash);
     if (!record) throw new SessionExpiredError();
-    if (record.usedAt !== null) return this.#reuse(record.sessionId, now);
+    if (record.usedAt !== null && (graceMs === 0 || now - record.usedAt > graceMs)) return this.#reuse(record.sessionId, now);
     const session = await this.#store.getSession(record.sessionId);
     if (!session || session.revokedAt !== null || session.expiresAt <= now || record.expiresAt <= now) {
       throw new SessionExpiredError();
@@ -138,7 +144,8 @@ export class SessionService {
     }
     const next = newRefreshToken();
     const rotated = await this.#store.transaction(async (tx) => {
-      if (!(await tx.markRefreshTokenUsed(tokenHash, now))) return false;
+      const first = record.usedAt === null && (await tx.markRefreshTokenUsed(tokenHash, now));
+      if (!first && graceMs === 0) return false; // lost a race for a strictly single-use token
       await tx.insertRefreshToken(this.#refreshRecord(next, session, now));
       await tx.recordSessionRefresh(session.id, now);
       return true;
@@ -158,12 +165,15 @@ export class SessionService {
     if (ctx.sessionId) await this.#store.revokeSession(ctx.sessionId, this.#clock.now());
   }
 
-  /** Revokes one of the caller's own sessions; another principal's session is "not found". */
+  /**
+   * Revokes one of the caller's own sessions. An unknown session is "not found"; another
+   * principal's session, or any session for a caller without credentials, is a "foreign session".
+   */
   async revoke(ctx: AuthContext, sessionId: string): Promise<void> {
-    if (!ctx.principal) throw new NotAuthenticatedError();
     const id = sessionId.toLowerCase(); // ids are issued in lower case; clients may print them upper
     const session = await this.#store.getSession(id);
-    if (!session || session.principalId !== ctx.principal.id) throw new NotFoundError('session', sessionId);
+    if (!session) throw new NotFoundError('session', sessionId);
+    if (!ctx.principal || session.principalId !== ctx.principal.id) throw new NotFoundError('foreign session', sessionId);
     await this.#store.revokeSession(id, this.#clock.now());
   }
 

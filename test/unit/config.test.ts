@@ -161,6 +161,7 @@ describe('refusals', () => {
     accessTokenTtl: 0,
     refreshTokenTtl: 1.5,
     sessionMaxAge: 'forever',
+    refreshReuseGrace: 301,
     keyRotationInterval: 59,
     passwordProviders: 'has space',
     bodyLimit: 10,

@@ -30,9 +30,23 @@ describe('POST /apikey (happy)', () => {
       const bob = await loginAs(h, 'bob');
       const key = await createKey(h, bearer(bob.access_token), { expires_in: 3600, scopes: ['read:status', 'read:queue'], note: 'beamline' });
       assert.equal(key.expiration_time, '2026-11-23T13:00:00');
-      assert.deepEqual(key.scopes, ['read:queue', 'read:status']);
+      assert.deepEqual(key.scopes, ['read:status', 'read:queue'], 'stored and shown as asked, like the original');
       assert.equal(key.note, 'beamline');
       assert.deepEqual(await scopesOf(h, apikey(key.secret)), { roles: ['admin', 'expert'], scopes: ['read:queue', 'read:status'] });
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a negative expires_in makes a key that is born expired (as the original)', async () => {
+    const h = await faceHarness();
+    try {
+      const bob = await loginAs(h, 'bob');
+      const key = await createKey(h, bearer(bob.access_token), { expires_in: -5, scopes: ['read:status'] });
+      assert.equal(key.expiration_time, '2026-11-23T11:59:55');
+      const res = await h.app.inject({ url: '/api/auth/scopes', headers: apikey(key.secret) });
+      assert.equal(res.statusCode, 401);
+      assert.deepEqual(res.json(), { detail: 'Invalid API key' });
     } finally {
       await h.close();
     }

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertDetail, bearer, faceHarness, loginAs, PREFIX, send, sessionIdOf, WIRE, type Harness, type Tokens } from './fixtures.ts';
+import { assertDetail, bearer, faceHarness, loginAs, PREFIX, send, sessionIdOf, WIRE, type Harness, type Tokens, REUSE_GRACE_MS } from './fixtures.ts';
 
 const refresh = (h: Harness, token: string) =>
   send(h, { method: 'POST', url: `${PREFIX}/session/refresh`, payload: { refresh_token: token } });
@@ -75,6 +75,7 @@ describe('POST /session/refresh (security)', () => {
       const ok = await refresh(h, first.refresh_token);
       assert.equal(ok.statusCode, 200);
       const second = ok.json<Tokens>();
+      h.clock.advance(REUSE_GRACE_MS + 1000); // past the window for concurrent refreshes
       assertDetail(await refresh(h, first.refresh_token), 401, WIRE.sessionExpired);
       assertDetail(await refresh(h, second.refresh_token), 401, WIRE.sessionExpired);
     } finally {

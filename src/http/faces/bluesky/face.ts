@@ -185,6 +185,8 @@ export function toFaceError(error: GatehouseError): FaceError {
     switch (error.kind) {
       case 'session':
         return new FaceError(404, `No session ${error.id}`);
+      case 'foreign session':
+        return new FaceError(404, 'Sessions does not exist or requester has insufficient permissions');
       case 'api key':
         return new FaceError(404, 'The currently-authenticated user has no such API key.');
       case 'principal':

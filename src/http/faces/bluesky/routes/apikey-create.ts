@@ -5,7 +5,8 @@ import type { FaceApp } from '../plugin.ts';
 import { ApiKeyWithSecretSchema, apiKeyJson, authOf, ERROR_RESPONSES, guard, jsonBodyOnly } from '../face.ts';
 
 export const ApiKeyParamsSchema = Type.Object({
-  expires_in: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+  // A negative lifetime is accepted, as by the original: the key is born expired.
+  expires_in: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   scopes: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 1000 }), Type.Null()])),
   note: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
 });

@@ -14,7 +14,8 @@ export default function sessionRevoke(app: FaceApp): void {
         params: Type.Object({ session_id: Type.String({ maxLength: 64 }) }),
         response: { 200: SuccessSchema, ...ERROR_RESPONSES },
       },
-      preValidation: guard(app.services),
+      // Anonymous callers get the same 404 as for another principal's session (as the original).
+      preValidation: guard(app.services, { allowAnonymous: true }),
     },
     async (request) => {
       // `/session/revoke/` names no session: the original's router has no such route.
