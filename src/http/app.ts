@@ -1,13 +1,14 @@
 // Builds the HTTP application (no listening here: tests call app.inject(), the server listens).
 
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Type } from 'typebox';
 import type { Services } from '../services/index.ts';
-import { blueskyFace, PREFIX as BLUESKY_PREFIX } from './faces/bluesky/plugin.ts';
+import { StoreUnavailableError } from '../core/errors.ts';
+import { blueskyFace, blueskyFrameworkError, PREFIX as BLUESKY_PREFIX } from './faces/bluesky/plugin.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
 import './types.ts';
 
@@ -33,6 +34,13 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     return503OnClosing: true,
     requestTimeout: 30_000,
+    // Errors raised before routing (bad percent-encoding, over-long parameters) in the format
+    // of the face the URL belongs to; elsewhere in the server's own `{"detail": ...}`.
+    frameworkErrors: (error, request, reply) => {
+      if (request.url.startsWith(`${BLUESKY_PREFIX}/`)) return blueskyFrameworkError(error, reply);
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      void (reply as FastifyReply).code(status).send({ detail: error.message });
+    },
   };
   const app = options.logger ? Fastify({ ...fastifyOptions, loggerInstance: options.logger }) : Fastify(fastifyOptions);
   app.decorate('services', services);
@@ -57,6 +65,18 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // Set before any route: Fastify binds a route's error handler when the route is added.
+  // Outside the faces: `{"detail": ...}`, the shape the most common clients (FastAPI-style) read.
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: 'Not Found' }));
+  app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
+    if (error instanceof StoreUnavailableError) {
+      return reply.code(503).header('retry-after', '1').send({ detail: 'Service temporarily unavailable' });
+    }
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(status).send({ detail: status === 500 ? 'Internal Server Error' : error.message });
+  });
 
   metricsPlugin(app, services, { defaultMetrics: options.defaultMetrics ?? false });
 
@@ -90,12 +110,6 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
 
   await app.register(blueskyFace, { prefix: BLUESKY_PREFIX });
 
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found', message: 'Not Found' }));
-  app.setErrorHandler((error: { statusCode?: number; message?: string }, request, reply) => {
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'request failed');
-    return reply.code(status).send({ error: status === 500 ? 'internal' : 'bad_request', message: status === 500 ? 'Internal Server Error' : error.message });
-  });
   await app.ready();
   return app;
 }
