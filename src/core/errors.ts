@@ -96,6 +96,34 @@ export class ScopesNotSubsetError extends GatehouseError {
   }
 }
 
+/** A client_id that names no application. */
+export class UnknownApplicationError extends GatehouseError {
+  readonly code = 'unknown_application';
+  readonly clientId: string;
+  constructor(clientId: string) {
+    super(`no application with client_id "${clientId}"`);
+    this.clientId = clientId;
+  }
+}
+
+/** A requested TPP scope that is malformed or more than the application may request. */
+export class InvalidScopeRequestError extends GatehouseError {
+  readonly code = 'invalid_scope';
+}
+
+/** Nothing of the requested scope is granted to the user: the account lacks the rights. */
+export class NoGrantableScopeError extends GatehouseError {
+  readonly code = 'no_grantable_scope';
+  constructor(detail = 'the user holds none of the requested scopes') {
+    super(detail);
+  }
+}
+
+/** A grant (refresh token) that cannot be used by this request: another client's, or not refreshable. */
+export class InvalidGrantError extends GatehouseError {
+  readonly code = 'invalid_grant';
+}
+
 export class NotFoundError extends GatehouseError {
   readonly code = 'not_found';
   readonly kind: string;

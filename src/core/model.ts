@@ -49,6 +49,10 @@ export interface Session {
   readonly revokedAt: number | null;
   readonly lastRefreshedAt: number | null;
   readonly refreshCount: number;
+  /** The application a Venafi TPP grant was issued to; null for every other session. */
+  readonly clientId: string | null;
+  /** The TPP scope granted (normalized scope string); null for every other session. */
+  readonly scope: string | null;
 }
 
 export interface RefreshTokenRecord {
@@ -56,6 +60,33 @@ export interface RefreshTokenRecord {
   readonly sessionId: string;
   readonly expiresAt: number;
   readonly usedAt: number | null;
+}
+
+/** An opaque access token of a Venafi TPP grant (the grant is its session). */
+export interface AccessTokenRecord {
+  readonly tokenHash: string; // sha256 hex of the token
+  readonly sessionId: string;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+}
+
+/** A Venafi-style API integration: a client_id and the TPP scopes it may request. */
+export interface Application {
+  readonly clientId: string;
+  readonly name: string | null;
+  /** Normalized TPP scope string. */
+  readonly scopes: string;
+  /** Seconds an access token lives. */
+  readonly accessTokenTtl: number;
+  /** Seconds a grant lives (the refresh_until of its tokens). */
+  readonly grantTtl: number;
+  readonly allowRefresh: boolean;
+}
+
+/** One scope of the TPP scope catalog and the restrictions it knows. */
+export interface ScopeCatalogEntry {
+  readonly scope: string;
+  readonly restrictions: readonly string[];
 }
 
 export interface ApiKey {

@@ -26,6 +26,23 @@ export interface TokenPair {
   readonly principal: PrincipalWithSecret;
 }
 
+/** How one kind of session is refreshed (see SessionService.rotate). */
+export interface Rotation {
+  /** Refuses (throws) a session or principal this refresh does not serve; runs before anything is written. */
+  accept(session: Session, principal: PrincipalWithSecret): Promise<void>;
+  /** When the new refresh token expires. */
+  refreshExpiresAt(session: Session, now: number): number;
+  /** More writes that belong to the rotation (e.g. a new opaque access token). */
+  inTransaction?(tx: Store, session: Session, now: number): Promise<void>;
+}
+
+export interface Rotated {
+  readonly session: Session;
+  readonly principal: PrincipalWithSecret;
+  readonly refreshToken: string;
+  readonly now: number;
+}
+
 export interface SessionSettings {
   readonly accessTokenTtl: number; // seconds
   readonly refreshTokenTtl: number;
@@ -111,6 +128,8 @@ export class SessionService {
       revokedAt: null,
       lastRefreshedAt: null,
       refreshCount: 0,
+      clientId: null,
+      scope: null,
     };
     const refreshToken = newRefreshToken();
     await this.#store.transaction(async (tx) => {
@@ -127,6 +146,27 @@ export class SessionService {
    * concurrent refresh by the same client (two threads holding the same token) and gets a pair too.
    */
   async refresh(refreshToken: string): Promise<TokenPair> {
+    const refreshTtlMs = this.#settings.refreshTokenTtl * 1000;
+    const rotated = await this.rotate(refreshToken, {
+      accept: async (session, principal) => {
+        // a Venafi TPP grant is refreshed at its own endpoint only
+        if (session.clientId !== null) throw new SessionExpiredError();
+        if (principal.disabled || (await this.#auth.resolvePrincipal(principal)).roles.length === 0) {
+          throw new AccountNotAuthorizedError(principal.disabled ? 'disabled' : 'no_roles');
+        }
+      },
+      refreshExpiresAt: (session, now) => Math.min(now + refreshTtlMs, session.expiresAt),
+    });
+    return this.#tokens(rotated.principal, rotated.session, rotated.refreshToken, rotated.now);
+  }
+
+  /**
+   * The refresh rule every kind of session shares: the presented token must be known, unused
+   * (or used within the grace window: a concurrent refresh) and belong to a live session of an
+   * existing principal that `rotation.accept` takes; then it is used up and a new one issued in
+   * one transaction. A token presented again after the window revokes its whole session.
+   */
+  async rotate(refreshToken: string, rotation: Rotation): Promise<Rotated> {
     const now = this.#clock.now();
     const graceMs = this.#settings.refreshReuseGrace * 1000;
     const tokenHash = sha256Hex(refreshToken);
@@ -139,19 +179,18 @@ export class SessionService {
     }
     const principal = await this.#store.getPrincipal(session.principalId);
     if (!principal) throw new SessionExpiredError();
-    if (principal.disabled || (await this.#auth.resolvePrincipal(principal)).roles.length === 0) {
-      throw new AccountNotAuthorizedError(principal.disabled ? 'disabled' : 'no_roles');
-    }
+    await rotation.accept(session, principal);
     const next = newRefreshToken();
-    const rotated = await this.#store.transaction(async (tx) => {
+    const done = await this.#store.transaction(async (tx) => {
       const first = record.usedAt === null && (await tx.markRefreshTokenUsed(tokenHash, now));
       if (!first && graceMs === 0) return false; // lost a race for a strictly single-use token
-      await tx.insertRefreshToken(this.#refreshRecord(next, session, now));
+      await tx.insertRefreshToken({ tokenHash: sha256Hex(next), sessionId: session.id, expiresAt: rotation.refreshExpiresAt(session, now), usedAt: null });
       await tx.recordSessionRefresh(session.id, now);
+      await rotation.inTransaction?.(tx, session, now);
       return true;
     });
-    if (!rotated) return this.#reuse(session.id, now);
-    return this.#tokens(principal, session, next, now);
+    if (!done) return this.#reuse(session.id, now);
+    return { session, principal, refreshToken: next, now };
   }
 
   async #reuse(sessionId: string, now: number): Promise<never> {

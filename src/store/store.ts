@@ -2,13 +2,16 @@
 // passes the same contract suite (test/contract/store-contract.ts). Times are ms since epoch.
 
 import type {
+  AccessTokenRecord,
   ApiKey,
+  Application,
   Group,
   Identity,
   PrincipalType,
   PrincipalWithSecret,
   RefreshTokenRecord,
   Role,
+  ScopeCatalogEntry,
   Session,
   SigningKey,
 } from '../core/model.ts';
@@ -108,6 +111,24 @@ export interface Store {
   markRefreshTokenUsed(tokenHash: string, at: number): Promise<boolean>;
   recordSessionRefresh(id: string, at: number): Promise<void>;
 
+  // opaque access tokens of Venafi TPP grants (a grant is a session with a client id)
+  insertAccessToken(token: AccessTokenRecord): Promise<void>;
+  getAccessToken(tokenHash: string): Promise<AccessTokenRecord | null>;
+  /** Every access token of a session (for copying a deployment). */
+  listAccessTokens(sessionId: string): Promise<AccessTokenRecord[]>;
+
+  // applications (Venafi API integrations) and the TPP scope catalog; both report a policy change
+  putApplication(application: Application): Promise<void>;
+  getApplication(clientId: string): Promise<Application | null>;
+  /** Sorted by client id. */
+  listApplications(): Promise<Application[]>;
+  /** Deletes the application together with every grant (session) issued to it. */
+  deleteApplication(clientId: string): Promise<boolean>;
+  /** The stored catalog in its order; null when none is stored (the default applies). */
+  getScopeCatalog(): Promise<ScopeCatalogEntry[] | null>;
+  /** Stores the catalog; null removes it (back to the default). */
+  putScopeCatalog(catalog: readonly ScopeCatalogEntry[] | null): Promise<void>;
+
   // API keys
   createApiKey(key: ApiKey): Promise<void>;
   getApiKeyBySecretHash(secretHash: string): Promise<ApiKey | null>;
@@ -124,6 +145,6 @@ export interface Store {
   deleteSigningKey(kid: string): Promise<void>;
 
   // housekeeping
-  /** Deletes sessions, refresh tokens and API keys that expired before `before`; returns rows removed. */
+  /** Deletes sessions, refresh and access tokens and API keys that expired before `before`; returns rows removed. */
   purgeExpired(before: number): Promise<number>;
 }

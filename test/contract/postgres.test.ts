@@ -295,6 +295,8 @@ describe('postgres specifics', () => {
           revokedAt: null,
           lastRefreshedAt: null,
           refreshCount: 0,
+          clientId: null,
+          scope: null,
         }),
         ConflictError,
       );

@@ -89,6 +89,8 @@ describe('sqlite specifics', () => {
           revokedAt: null,
           lastRefreshedAt: null,
           refreshCount: 0,
+          clientId: null,
+          scope: null,
         }),
       );
     } finally {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ConflictError, StoreUnavailableError } from '../../src/core/errors.ts';
-import type { ApiKey, Group, Role, Session, SigningKey } from '../../src/core/model.ts';
+import type { ApiKey, Application, Group, Role, Session, SigningKey } from '../../src/core/model.ts';
 import type { ChangeEvent, NewPrincipal, Store } from '../../src/store/store.ts';
 
 export interface OpenedStore {
@@ -40,6 +40,20 @@ function newSession(principalId: string, overrides: Partial<Session> = {}): Sess
     revokedAt: null,
     lastRefreshedAt: null,
     refreshCount: 0,
+    clientId: null,
+    scope: null,
+    ...overrides,
+  };
+}
+
+function newApplication(overrides: Partial<Application> = {}): Application {
+  return {
+    clientId: uniq('client'),
+    name: null,
+    scopes: 'certificate:manage,revoke',
+    accessTokenTtl: 3600,
+    grantTtl: 86400,
+    allowRefresh: true,
     ...overrides,
   };
 }
@@ -558,6 +572,149 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
     });
 
+    // ---- Venafi TPP grants: applications, access tokens, scope catalog -------------------
+
+    describe('applications, access tokens and the scope catalog', () => {
+      it('putApplication creates and then updates; get and list (sorted) round-trip', async (store) => {
+        const b = newApplication({ clientId: 'vcert-sdk', name: 'VCert SDK', allowRefresh: false });
+        const a = newApplication({ clientId: 'vcert-cli' });
+        await store.putApplication(b);
+        await store.putApplication(a);
+        assert.deepEqual(await store.getApplication('vcert-sdk'), b);
+        assert.deepEqual(await store.listApplications(), [a, b]);
+        const changed = { ...a, name: 'CLI', scopes: 'ssh:manage', accessTokenTtl: 60, grantTtl: 120, allowRefresh: false };
+        await store.putApplication(changed);
+        assert.deepEqual(await store.getApplication('vcert-cli'), changed);
+        assert.equal(await store.getApplication('nope'), null);
+        assert.equal((await store.listApplications()).length, 2);
+      });
+
+      it('a grant is a session with a client id and scope; its access tokens round-trip', async (store) => {
+        const p = await store.createPrincipal(newPrincipal());
+        const app = newApplication();
+        await store.putApplication(app);
+        const grant = newSession(p.id, { clientId: app.clientId, scope: 'certificate:manage' });
+        await store.createSession(grant);
+        assert.deepEqual(await store.getSession(grant.id), grant);
+        const t2 = { tokenHash: hex(32), sessionId: grant.id, issuedAt: T0 + 2, expiresAt: T0 + 3600 };
+        const t1 = { tokenHash: hex(32), sessionId: grant.id, issuedAt: T0 + 1, expiresAt: T0 + 3600 };
+        await store.insertAccessToken(t2);
+        await store.insertAccessToken(t1);
+        assert.deepEqual(await store.getAccessToken(t1.tokenHash), t1);
+        assert.equal(await store.getAccessToken(hex(32)), null);
+        assert.deepEqual(await store.listAccessTokens(grant.id), [t1, t2]);
+        assert.deepEqual(await store.listAccessTokens(randomUUID()), []);
+        await assert.rejects(store.insertAccessToken({ ...t1 }), ConflictError);
+      });
+
+      it('a grant of an unknown application, or a token of an unknown session, is a ConflictError', async (store) => {
+        const p = await store.createPrincipal(newPrincipal());
+        await assert.rejects(store.createSession(newSession(p.id, { clientId: 'no-such-client', scope: 'admin' })), ConflictError);
+        await assert.rejects(
+          store.insertAccessToken({ tokenHash: hex(32), sessionId: randomUUID(), issuedAt: T0, expiresAt: T0 + 1 }),
+          ConflictError,
+        );
+      });
+
+      it('deleteApplication deletes once, with its grants and their tokens; other sessions stay', async (store) => {
+        const p = await store.createPrincipal(newPrincipal());
+        const app = newApplication();
+        const other = newApplication();
+        await store.putApplication(app);
+        await store.putApplication(other);
+        const grant = newSession(p.id, { clientId: app.clientId, scope: 'certificate' });
+        const otherGrant = newSession(p.id, { clientId: other.clientId, scope: 'certificate' });
+        const plain = newSession(p.id);
+        for (const s of [grant, otherGrant, plain]) await store.createSession(s);
+        const access = { tokenHash: hex(32), sessionId: grant.id, issuedAt: T0, expiresAt: T0 + 10 };
+        const refresh = { tokenHash: hex(32), sessionId: grant.id, expiresAt: T0 + 10, usedAt: null };
+        await store.insertAccessToken(access);
+        await store.insertRefreshToken(refresh);
+        const events = recorder(store);
+        try {
+          assert.equal(await store.deleteApplication(app.clientId), true);
+          await events.waitFor(isPolicy, 'policy (deleteApplication)');
+          await events.waitFor(isSession(grant.id), 'session (grant of a deleted application)');
+        } finally {
+          events.off();
+        }
+        assert.equal(await store.deleteApplication(app.clientId), false);
+        assert.equal(await store.getApplication(app.clientId), null);
+        assert.equal(await store.getSession(grant.id), null);
+        assert.equal(await store.getAccessToken(access.tokenHash), null);
+        assert.equal(await store.getRefreshToken(refresh.tokenHash), null);
+        assert.deepEqual(await store.getSession(otherGrant.id), otherGrant);
+        assert.deepEqual(await store.getSession(plain.id), plain);
+      });
+
+      it('deleting a principal or a session deletes the access tokens of its grants', async (store) => {
+        const p = await store.createPrincipal(newPrincipal());
+        const app = newApplication();
+        await store.putApplication(app);
+        const grant = newSession(p.id, { clientId: app.clientId, scope: 'certificate' });
+        await store.createSession(grant);
+        const access = { tokenHash: hex(32), sessionId: grant.id, issuedAt: T0, expiresAt: T0 + 10 };
+        await store.insertAccessToken(access);
+        assert.equal(await store.deletePrincipal(p.id), true);
+        assert.equal(await store.getAccessToken(access.tokenHash), null);
+        assert.deepEqual(await store.getApplication(app.clientId), app, 'the application stays');
+      });
+
+      it('the scope catalog is null until stored, keeps its order, and null puts the default back', async (store) => {
+        assert.equal(await store.getScopeCatalog(), null);
+        const catalog = [
+          { scope: 'ssh', restrictions: ['manage', 'approve'] },
+          { scope: 'admin', restrictions: [] },
+          { scope: 'certificate', restrictions: ['revoke'] },
+        ];
+        await store.putScopeCatalog(catalog);
+        assert.deepEqual(await store.getScopeCatalog(), catalog);
+        await store.putScopeCatalog([{ scope: 'agent', restrictions: ['delete'] }]);
+        assert.deepEqual(await store.getScopeCatalog(), [{ scope: 'agent', restrictions: ['delete'] }]);
+        await store.putScopeCatalog(null);
+        assert.equal(await store.getScopeCatalog(), null);
+      });
+
+      it('application and catalog writes report a policy change', async (store) => {
+        const events = recorder(store);
+        try {
+          const app = newApplication();
+          const steps: [string, () => Promise<unknown>][] = [
+            ['putApplication', () => store.putApplication(app)],
+            ['putScopeCatalog', () => store.putScopeCatalog([{ scope: 'admin', restrictions: [] }])],
+            ['putScopeCatalog(null)', () => store.putScopeCatalog(null)],
+            ['deleteApplication', () => store.deleteApplication(app.clientId)],
+          ];
+          for (const [what, step] of steps) {
+            events.events.length = 0;
+            await step();
+            await events.waitFor(isPolicy, `policy (${what})`);
+          }
+        } finally {
+          events.off();
+        }
+      });
+
+      it('applications, grants and the catalog written in a rolled-back transaction are not there', async (store) => {
+        const p = await store.createPrincipal(newPrincipal());
+        const app = newApplication();
+        await assert.rejects(
+          store.transaction(async (tx) => {
+            await tx.putApplication(app);
+            const grant = newSession(p.id, { clientId: app.clientId, scope: 'certificate' });
+            await tx.createSession(grant);
+            await tx.insertAccessToken({ tokenHash: hex(32), sessionId: grant.id, issuedAt: T0, expiresAt: T0 + 1 });
+            await tx.putScopeCatalog([{ scope: 'admin', restrictions: [] }]);
+            throw new Error('rollback');
+          }),
+          /rollback/,
+        );
+        assert.deepEqual(await store.listApplications(), []);
+        assert.deepEqual(await store.listSessions(p.id), []);
+        assert.equal(await store.getScopeCatalog(), null);
+      });
+    });
+
     // ---- API keys -----------------------------------------------------------------------
 
     describe('API keys', () => {
@@ -663,7 +820,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     // ---- housekeeping -------------------------------------------------------------------
 
     describe('purgeExpired', () => {
-      it('removes what expired strictly before the given time and counts it', async (store) => {
+      it('removes what expired strictly before the given time and counts it (access tokens too)', async (store) => {
         const p = await store.createPrincipal(newPrincipal());
         const oldSession = newSession(p.id, { expiresAt: 100 });
         const liveSession = newSession(p.id, { expiresAt: 10_000 });
@@ -678,7 +835,14 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         const k3 = newApiKey(p.id, { expiresAt: 9000 });
         for (const k of [k1, k2, k3]) await store.createApiKey(k);
 
-        assert.equal(await store.purgeExpired(200), 4); // r1, r2, oldSession, k1
+        const a1 = { tokenHash: hex(32), sessionId: liveSession.id, issuedAt: 0, expiresAt: 199 };
+        const a2 = { tokenHash: hex(32), sessionId: liveSession.id, issuedAt: 0, expiresAt: 200 };
+        for (const a of [a1, a2]) await store.insertAccessToken(a);
+
+        assert.equal(await store.purgeExpired(200), 5); // a1, r1, r2, oldSession, k1
+
+        assert.equal(await store.getAccessToken(a1.tokenHash), null);
+        assert.deepEqual(await store.getAccessToken(a2.tokenHash), a2);
 
         assert.equal(await store.getSession(oldSession.id), null);
         assert.notEqual(await store.getSession(liveSession.id), null);

@@ -102,6 +102,8 @@ describe('UserService', () => {
         revokedAt: null,
         lastRefreshedAt: null,
         refreshCount: 0,
+        clientId: null,
+        scope: null,
       });
       await users.setDisabled('carol', true);
       assert.equal((await users.get('carol')).disabled, true);

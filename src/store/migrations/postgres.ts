@@ -90,4 +90,32 @@ CREATE TABLE signing_keys (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'Venafi TPP grants: applications, access tokens, settings',
+    sql: `
+CREATE TABLE applications (
+  client_id TEXT COLLATE "C" PRIMARY KEY,
+  name TEXT,
+  scopes TEXT NOT NULL,
+  access_token_ttl BIGINT NOT NULL,
+  grant_ttl BIGINT NOT NULL,
+  allow_refresh BOOLEAN NOT NULL
+);
+ALTER TABLE sessions ADD COLUMN client_id TEXT COLLATE "C" REFERENCES applications(client_id) ON DELETE CASCADE;
+ALTER TABLE sessions ADD COLUMN scope TEXT;
+CREATE INDEX sessions_client ON sessions(client_id);
+CREATE TABLE access_tokens (
+  token_hash TEXT COLLATE "C" PRIMARY KEY,
+  session_id TEXT COLLATE "C" NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  issued_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX access_tokens_session ON access_tokens(session_id);
+CREATE TABLE settings (
+  key TEXT COLLATE "C" PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`,
+  },
 ];

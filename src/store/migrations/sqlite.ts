@@ -91,4 +91,32 @@ CREATE TABLE signing_keys (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'Venafi TPP grants: applications, access tokens, settings',
+    sql: `
+CREATE TABLE applications (
+  client_id TEXT PRIMARY KEY,
+  name TEXT,
+  scopes TEXT NOT NULL,
+  access_token_ttl INTEGER NOT NULL,
+  grant_ttl INTEGER NOT NULL,
+  allow_refresh INTEGER NOT NULL
+);
+ALTER TABLE sessions ADD COLUMN client_id TEXT REFERENCES applications(client_id) ON DELETE CASCADE;
+ALTER TABLE sessions ADD COLUMN scope TEXT;
+CREATE INDEX sessions_client ON sessions(client_id);
+CREATE TABLE access_tokens (
+  token_hash TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX access_tokens_session ON access_tokens(session_id);
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -13,12 +13,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ConflictError, GatehouseError, StoreUnavailableError, ValidationError } from '../../core/errors.ts';
 import type {
+  AccessTokenRecord,
   ApiKey,
+  Application,
   Group,
   Identity,
   PrincipalWithSecret,
   RefreshTokenRecord,
   Role,
+  ScopeCatalogEntry,
   Session,
   SigningKey,
 } from '../../core/model.ts';
@@ -552,8 +555,8 @@ export class PostgresStore implements Store {
 
   async createSession(session: Session): Promise<void> {
     await this.#run(
-      `INSERT INTO sessions (id, principal_id, created_at, expires_at, revoked_at, last_refreshed_at, refresh_count)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      `INSERT INTO sessions (id, principal_id, created_at, expires_at, revoked_at, last_refreshed_at, refresh_count, client_id, scope)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         session.id,
         session.principalId,
@@ -562,6 +565,8 @@ export class PostgresStore implements Store {
         session.revokedAt,
         session.lastRefreshedAt,
         session.refreshCount,
+        session.clientId,
+        session.scope,
       ],
     );
   }
@@ -628,6 +633,86 @@ export class PostgresStore implements Store {
 
   async recordSessionRefresh(id: string, at: number): Promise<void> {
     await this.#run('UPDATE sessions SET last_refreshed_at = $1, refresh_count = refresh_count + 1 WHERE id = $2', [at, id]);
+  }
+
+  // ---- access tokens, applications, scope catalog ----------------------------------------
+
+  async insertAccessToken(token: AccessTokenRecord): Promise<void> {
+    await this.#run('INSERT INTO access_tokens (token_hash, session_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)', [
+      token.tokenHash,
+      token.sessionId,
+      token.issuedAt,
+      token.expiresAt,
+    ]);
+  }
+
+  async getAccessToken(tokenHash: string): Promise<AccessTokenRecord | null> {
+    const row = await this.#row('SELECT * FROM access_tokens WHERE token_hash = $1', [tokenHash]);
+    return row ? toAccessToken(row) : null;
+  }
+
+  async listAccessTokens(sessionId: string): Promise<AccessTokenRecord[]> {
+    const rows = await this.#rows('SELECT * FROM access_tokens WHERE session_id = $1 ORDER BY issued_at, token_hash', [sessionId]);
+    return rows.map(toAccessToken);
+  }
+
+  async putApplication(application: Application): Promise<void> {
+    await this.transaction(async (tx) => {
+      const self = tx as PostgresStore;
+      await self.#run(
+        `INSERT INTO applications (client_id, name, scopes, access_token_ttl, grant_ttl, allow_refresh) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, scopes = excluded.scopes,
+           access_token_ttl = excluded.access_token_ttl, grant_ttl = excluded.grant_ttl, allow_refresh = excluded.allow_refresh`,
+        [
+          application.clientId,
+          application.name,
+          application.scopes,
+          application.accessTokenTtl,
+          application.grantTtl,
+          application.allowRefresh,
+        ],
+      );
+      self.#emit({ kind: 'policy' });
+    });
+  }
+
+  async getApplication(clientId: string): Promise<Application | null> {
+    const row = await this.#row('SELECT * FROM applications WHERE client_id = $1', [clientId]);
+    return row ? toApplication(row) : null;
+  }
+
+  async listApplications(): Promise<Application[]> {
+    return (await this.#rows('SELECT * FROM applications ORDER BY client_id')).map(toApplication);
+  }
+
+  async deleteApplication(clientId: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const self = tx as PostgresStore;
+      const grants = await self.#rows('SELECT id FROM sessions WHERE client_id = $1', [clientId]);
+      const removed = (await self.#run('DELETE FROM applications WHERE client_id = $1', [clientId])) > 0; // grants go with it
+      if (removed) self.#emit({ kind: 'policy' });
+      for (const g of grants) self.#emit({ kind: 'session', id: String(g.id) });
+      return removed;
+    });
+  }
+
+  async getScopeCatalog(): Promise<ScopeCatalogEntry[] | null> {
+    const row = await this.#row("SELECT value FROM settings WHERE key = 'scopeCatalog'");
+    return row ? (JSON.parse(String(row.value)) as ScopeCatalogEntry[]) : null;
+  }
+
+  async putScopeCatalog(catalog: readonly ScopeCatalogEntry[] | null): Promise<void> {
+    await this.transaction(async (tx) => {
+      const self = tx as PostgresStore;
+      if (catalog === null) await self.#run("DELETE FROM settings WHERE key = 'scopeCatalog'");
+      else {
+        await self.#run(
+          "INSERT INTO settings (key, value) VALUES ('scopeCatalog', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+          [JSON.stringify(catalog.map((e) => ({ scope: e.scope, restrictions: [...e.restrictions] })))],
+        );
+      }
+      self.#emit({ kind: 'policy' });
+    });
   }
 
   // ---- API keys -------------------------------------------------------------------------
@@ -738,7 +823,8 @@ export class PostgresStore implements Store {
   async purgeExpired(before: number): Promise<number> {
     return this.transaction(async (tx) => {
       const self = tx as PostgresStore;
-      let removed = await self.#run('DELETE FROM refresh_tokens WHERE expires_at < $1', [before]);
+      let removed = await self.#run('DELETE FROM access_tokens WHERE expires_at < $1', [before]);
+      removed += await self.#run('DELETE FROM refresh_tokens WHERE expires_at < $1', [before]);
       removed += await self.#run('DELETE FROM sessions WHERE expires_at < $1', [before]);
       removed += await self.#run('DELETE FROM api_keys WHERE expires_at IS NOT NULL AND expires_at < $1', [before]);
       return removed;
@@ -914,6 +1000,28 @@ function toSession(r: Row): Session {
     revokedAt: nullableNumber(r.revoked_at),
     lastRefreshedAt: nullableNumber(r.last_refreshed_at),
     refreshCount: Number(r.refresh_count),
+    clientId: nullableString(r.client_id),
+    scope: nullableString(r.scope),
+  };
+}
+
+function toAccessToken(r: Row): AccessTokenRecord {
+  return {
+    tokenHash: String(r.token_hash),
+    sessionId: String(r.session_id),
+    issuedAt: Number(r.issued_at),
+    expiresAt: Number(r.expires_at),
+  };
+}
+
+function toApplication(r: Row): Application {
+  return {
+    clientId: String(r.client_id),
+    name: nullableString(r.name),
+    scopes: String(r.scopes),
+    accessTokenTtl: Number(r.access_token_ttl),
+    grantTtl: Number(r.grant_ttl),
+    allowRefresh: r.allow_refresh === true,
   };
 }
 

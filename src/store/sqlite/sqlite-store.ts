@@ -7,12 +7,15 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { ConflictError, StoreUnavailableError } from '../../core/errors.ts';
 import type {
+  AccessTokenRecord,
   ApiKey,
+  Application,
   Group,
   Identity,
   PrincipalWithSecret,
   RefreshTokenRecord,
   Role,
+  ScopeCatalogEntry,
   Session,
   SigningKey,
 } from '../../core/model.ts';
@@ -472,8 +475,8 @@ export class SqliteStore implements Store {
   async createSession(session: Session): Promise<void> {
     await this.#op(() =>
       this.#run(
-        `INSERT INTO sessions (id, principal_id, created_at, expires_at, revoked_at, last_refreshed_at, refresh_count)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sessions (id, principal_id, created_at, expires_at, revoked_at, last_refreshed_at, refresh_count, client_id, scope)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         session.id,
         session.principalId,
         session.createdAt,
@@ -481,6 +484,8 @@ export class SqliteStore implements Store {
         session.revokedAt,
         session.lastRefreshedAt,
         session.refreshCount,
+        session.clientId,
+        session.scope,
       ),
     );
   }
@@ -560,6 +565,92 @@ export class SqliteStore implements Store {
     await this.#op(() =>
       this.#run('UPDATE sessions SET last_refreshed_at = ?, refresh_count = refresh_count + 1 WHERE id = ?', at, id),
     );
+  }
+
+  // ---- access tokens, applications, scope catalog ----------------------------------------
+
+  async insertAccessToken(token: AccessTokenRecord): Promise<void> {
+    await this.#op(() =>
+      this.#run(
+        'INSERT INTO access_tokens (token_hash, session_id, issued_at, expires_at) VALUES (?, ?, ?, ?)',
+        token.tokenHash,
+        token.sessionId,
+        token.issuedAt,
+        token.expiresAt,
+      ),
+    );
+  }
+
+  async getAccessToken(tokenHash: string): Promise<AccessTokenRecord | null> {
+    return this.#op(() => {
+      const row = this.#get('SELECT * FROM access_tokens WHERE token_hash = ?', tokenHash);
+      return row ? toAccessToken(row) : null;
+    });
+  }
+
+  async listAccessTokens(sessionId: string): Promise<AccessTokenRecord[]> {
+    return this.#op(() =>
+      this.#all('SELECT * FROM access_tokens WHERE session_id = ? ORDER BY issued_at, token_hash', sessionId).map(toAccessToken),
+    );
+  }
+
+  async putApplication(application: Application): Promise<void> {
+    await this.#op(() => {
+      this.#run(
+        `INSERT INTO applications (client_id, name, scopes, access_token_ttl, grant_ttl, allow_refresh) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, scopes = excluded.scopes,
+           access_token_ttl = excluded.access_token_ttl, grant_ttl = excluded.grant_ttl, allow_refresh = excluded.allow_refresh`,
+        application.clientId,
+        application.name,
+        application.scopes,
+        application.accessTokenTtl,
+        application.grantTtl,
+        application.allowRefresh ? 1 : 0,
+      );
+      this.#emit({ kind: 'policy' });
+    });
+  }
+
+  async getApplication(clientId: string): Promise<Application | null> {
+    return this.#op(() => {
+      const row = this.#get('SELECT * FROM applications WHERE client_id = ?', clientId);
+      return row ? toApplication(row) : null;
+    });
+  }
+
+  async listApplications(): Promise<Application[]> {
+    return this.#op(() => this.#all('SELECT * FROM applications ORDER BY client_id').map(toApplication));
+  }
+
+  async deleteApplication(clientId: string): Promise<boolean> {
+    return this.transaction(async (tx) => {
+      const self = tx as SqliteStore;
+      const grants = self.#all('SELECT id FROM sessions WHERE client_id = ?', clientId);
+      const removed = self.#run('DELETE FROM applications WHERE client_id = ?', clientId) > 0; // grants go with it
+      if (removed) self.#emit({ kind: 'policy' });
+      for (const g of grants) self.#emit({ kind: 'session', id: String(g.id) });
+      return removed;
+    });
+  }
+
+  async getScopeCatalog(): Promise<ScopeCatalogEntry[] | null> {
+    return this.#op(() => {
+      const row = this.#get("SELECT value FROM settings WHERE key = 'scopeCatalog'");
+      return row ? (JSON.parse(String(row.value)) as ScopeCatalogEntry[]) : null;
+    });
+  }
+
+  async putScopeCatalog(catalog: readonly ScopeCatalogEntry[] | null): Promise<void> {
+    await this.#op(() => {
+      if (catalog === null) this.#run("DELETE FROM settings WHERE key = 'scopeCatalog'");
+      else {
+        this.#run(
+          "INSERT INTO settings (key, value) VALUES ('scopeCatalog', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+          JSON.stringify(catalog.map((e) => ({ scope: e.scope, restrictions: [...e.restrictions] }))),
+        );
+      }
+      this.#emit({ kind: 'policy' });
+    });
   }
 
   // ---- API keys -------------------------------------------------------------------------
@@ -680,7 +771,8 @@ export class SqliteStore implements Store {
   async purgeExpired(before: number): Promise<number> {
     return this.transaction(async (tx) => {
       const self = tx as SqliteStore;
-      let removed = self.#run('DELETE FROM refresh_tokens WHERE expires_at < ?', before);
+      let removed = self.#run('DELETE FROM access_tokens WHERE expires_at < ?', before);
+      removed += self.#run('DELETE FROM refresh_tokens WHERE expires_at < ?', before);
       removed += self.#run('DELETE FROM sessions WHERE expires_at < ?', before);
       removed += self.#run('DELETE FROM api_keys WHERE expires_at IS NOT NULL AND expires_at < ?', before);
       return removed;
@@ -762,6 +854,28 @@ function toSession(r: Row): Session {
     revokedAt: nullableNumber(r.revoked_at),
     lastRefreshedAt: nullableNumber(r.last_refreshed_at),
     refreshCount: Number(r.refresh_count),
+    clientId: nullableString(r.client_id),
+    scope: nullableString(r.scope),
+  };
+}
+
+function toAccessToken(r: Row): AccessTokenRecord {
+  return {
+    tokenHash: String(r.token_hash),
+    sessionId: String(r.session_id),
+    issuedAt: Number(r.issued_at),
+    expiresAt: Number(r.expires_at),
+  };
+}
+
+function toApplication(r: Row): Application {
+  return {
+    clientId: String(r.client_id),
+    name: nullableString(r.name),
+    scopes: String(r.scopes),
+    accessTokenTtl: Number(r.access_token_ttl),
+    grantTtl: Number(r.grant_ttl),
+    allowRefresh: Number(r.allow_refresh) === 1,
   };
 }
 
