@@ -44,13 +44,16 @@ export const UserSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Longest token or grant lifetime an application may set: ten years, in seconds. */
+export const MAX_TTL = 10 * 365 * 86400;
+
 export const ApplicationSchema = Type.Object(
   {
-    clientId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s]+$' }),
+    clientId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\x00-\\x20\\x7f]+$' }),
     scopes: Type.String({ maxLength: 4096 }),
-    name: Type.Optional(Type.String({ maxLength: 256 })),
-    accessTokenTtl: Type.Optional(Type.Integer({ minimum: 1 })),
-    grantTtl: Type.Optional(Type.Integer({ minimum: 1 })),
+    name: Type.Optional(Type.String({ maxLength: 256, pattern: '^[^\\x00-\\x1f\\x7f]*$' })),
+    accessTokenTtl: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL })),
+    grantTtl: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TTL })),
     allowRefresh: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -105,6 +108,8 @@ export type Bundle = Static<typeof BundleSchema>;
 export type BundleRole = Static<typeof RoleSchema>;
 export type BundleGroup = Static<typeof GroupSchema>;
 export type BundleUser = Static<typeof UserSchema>;
+export type BundleApplication = Static<typeof ApplicationSchema>;
+export type BundleCatalogEntry = Static<typeof CatalogEntrySchema>;
 
 /** Sections that are checked but not yet acted on by this version. */
-export const VALIDATED_ONLY_SECTIONS = ['applications', 'scopeCatalog', 'platforms'] as const;
+export const VALIDATED_ONLY_SECTIONS = ['platforms'] as const;

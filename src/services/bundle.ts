@@ -1,5 +1,5 @@
 // The declarative policy bundle: parse, validate (shape and references), and apply as one
-// transaction. Applying the same bundle twice changes nothing; objects absent from the bundle
+// transaction: roles, groups, users, applications and the TPP scope catalog. Applying the same bundle twice changes nothing; objects absent from the bundle
 // are left alone unless `prune` is set.
 
 import { Value } from 'typebox/value';
@@ -8,10 +8,12 @@ import { isArgon2idPhc, type PasswordHasher } from '../auth/passwords.ts';
 import { newId } from '../auth/secrets.ts';
 import { BUILTIN_ROLES } from '../core/builtin.ts';
 import { ValidationError } from '../core/errors.ts';
-import type { Group, PrincipalWithSecret, Role } from '../core/model.ts';
+import type { Application, Group, PrincipalWithSecret, Role, ScopeCatalogEntry } from '../core/model.ts';
 import { uniqueSorted } from '../core/policy.ts';
+import { catalogProblems, catalogScopeSet, DEFAULT_SCOPE_CATALOG } from '../core/tpp.ts';
 import type { Clock } from '../core/time.ts';
 import type { Store } from '../store/store.ts';
+import { applicationFrom } from './applications.ts';
 import { BundleSchema, VALIDATED_ONLY_SECTIONS, type Bundle, type BundleGroup, type BundleUser } from './bundle-schema.ts';
 
 export interface Counts {
@@ -25,6 +27,9 @@ export interface ApplyReport {
   readonly roles: Counts;
   readonly groups: Counts;
   readonly users: Counts;
+  readonly applications: Counts;
+  /** The catalog counts as one object: created, updated, unchanged, or deleted (back to the default). */
+  readonly scopeCatalog: Counts;
   /** Sections present in the bundle that this version validates but does not act on yet. */
   readonly notApplied: readonly string[];
   readonly dryRun: boolean;
@@ -133,6 +138,7 @@ export class BundleService {
       ['roles', roles.map((r) => r.name)],
       ['groups', groups.map((g) => g.name)],
       ['users', users.map((u) => u.username)],
+      ['applications', (bundle.applications ?? []).map((a) => a.clientId)],
     ] as const) {
       for (const d of duplicates(names)) problems.push(`${section}: "${d}" appears more than once`);
     }
@@ -161,7 +167,20 @@ export class BundleService {
         problems.push(`users[${i}].password: looks like a hash but is not an argon2id PHC string`);
       }
     });
+
+    // The catalog in force once this bundle is applied decides which application scopes exist.
+    const storedCatalog = await this.#store.getScopeCatalog();
+    const catalog: readonly ScopeCatalogEntry[] | undefined = bundle.scopeCatalog?.map((e) => ({ scope: e.scope, restrictions: [...e.restrictions] }));
+    for (const p of catalogProblems(catalog ?? [])) problems.push(`scopeCatalog${p}`);
+    const catalogInForce = catalogScopeSet(catalog ?? (options.prune ? null : storedCatalog) ?? DEFAULT_SCOPE_CATALOG);
+    const applications: Application[] = [];
+    (bundle.applications ?? []).forEach((a, i) => {
+      const result = applicationFrom(a, catalogInForce);
+      if (result.ok) applications.push(result.application);
+      else problems.push(`applications[${i}].${result.error}`);
+    });
     if (problems.length) throw new ValidationError(`bundle is not valid:\n  - ${problems.join('\n  - ')}`);
+    const storedApplications = await this.#store.listApplications();
 
     const existingUsers = new Map<string, PrincipalWithSecret>();
     for (const u of users) {
@@ -179,6 +198,8 @@ export class BundleService {
       roles: { created: 0, updated: 0, unchanged: 0, deleted: 0 },
       groups: { created: 0, updated: 0, unchanged: 0, deleted: 0 },
       users: { created: 0, updated: 0, unchanged: 0, deleted: 0 },
+      applications: { created: 0, updated: 0, unchanged: 0, deleted: 0 },
+      scopeCatalog: { created: 0, updated: 0, unchanged: 0, deleted: 0 },
       notApplied: VALIDATED_ONLY_SECTIONS.filter((s) => bundle[s] !== undefined),
       dryRun: options.dryRun ?? false,
     };
@@ -203,6 +224,25 @@ export class BundleService {
         else {
           report.groups[current ? 'updated' : 'created']++;
           if (!options.dryRun) await tx.putGroup(group);
+        }
+      }
+      if (catalog !== undefined) {
+        if (storedCatalog && sameJson(storedCatalog, catalog)) report.scopeCatalog.unchanged++;
+        else {
+          report.scopeCatalog[storedCatalog ? 'updated' : 'created']++;
+          if (!options.dryRun) await tx.putScopeCatalog(catalog);
+        }
+      } else if (options.prune && storedCatalog) {
+        report.scopeCatalog.deleted++;
+        if (!options.dryRun) await tx.putScopeCatalog(null);
+      }
+      const storedApplicationMap = new Map(storedApplications.map((a) => [a.clientId, a]));
+      for (const application of applications) {
+        const current = storedApplicationMap.get(application.clientId);
+        if (current && sameJson(current, application)) report.applications.unchanged++;
+        else {
+          report.applications[current ? 'updated' : 'created']++;
+          if (!options.dryRun) await tx.putApplication(application);
         }
       }
       for (const u of users) {
@@ -252,6 +292,12 @@ export class BundleService {
           if (keepGroups.has(g.name)) continue;
           report.groups.deleted++;
           if (!options.dryRun) await tx.deleteGroup(g.name);
+        }
+        const keepApplications = new Set(applications.map((a) => a.clientId));
+        for (const a of storedApplications) {
+          if (keepApplications.has(a.clientId)) continue;
+          report.applications.deleted++;
+          if (!options.dryRun) await tx.deleteApplication(a.clientId); // with the grants issued to it
         }
         const keepUsers = new Set(users.map((u) => u.username));
         let after: string | undefined;
@@ -320,10 +366,25 @@ export class BundleService {
       }
       after = page[page.length - 1]?.username;
     }
+    const applications = await this.#store.listApplications();
+    const catalog = await this.#store.getScopeCatalog();
     return {
       roles: roles.map((r) => ({ name: r.name, scopes: [...r.scopes], ...(r.description ? { description: r.description } : {}) })),
       groups: groups.map((g) => ({ name: g.name, roles: [...g.roles], ...(g.attributes as Omit<BundleGroup, 'name' | 'roles'>) })),
       users,
+      ...(applications.length
+        ? {
+            applications: applications.map((a) => ({
+              clientId: a.clientId,
+              scopes: a.scopes,
+              ...(a.name !== null ? { name: a.name } : {}),
+              accessTokenTtl: a.accessTokenTtl,
+              grantTtl: a.grantTtl,
+              allowRefresh: a.allowRefresh,
+            })),
+          }
+        : {}),
+      ...(catalog ? { scopeCatalog: catalog.map((e) => ({ scope: e.scope, restrictions: [...e.restrictions] })) } : {}),
     };
   }
 }

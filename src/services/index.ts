@@ -7,12 +7,14 @@ import { systemClock, type Clock } from '../core/time.ts';
 import type { Store } from '../store/store.ts';
 import { ActivityRecorder } from './activity.ts';
 import { ApiKeyService } from './api-keys.ts';
+import { ApplicationService } from './applications.ts';
 import { AuthService } from './authenticate.ts';
 import { BundleService } from './bundle.ts';
 import { KeyService } from './keys.ts';
 import { PolicyCache } from './policy-cache.ts';
 import { PrincipalService } from './principals.ts';
 import { SessionService, type SessionEvents } from './sessions.ts';
+import { TppService } from './tpp.ts';
 import { UserService } from './users.ts';
 
 export interface Services {
@@ -27,6 +29,9 @@ export interface Services {
   readonly principals: PrincipalService;
   readonly users: UserService;
   readonly bundles: BundleService;
+  /** The Venafi TPP OAuth flows (grants, opaque tokens, getscopes). */
+  readonly tpp: TppService;
+  readonly applications: ApplicationService;
   readonly passwords: PasswordHasher;
   readonly activity: ActivityRecorder;
   /** Hooks the HTTP layer sets to count events (metrics); optional. */
@@ -65,6 +70,8 @@ export async function createServices(config: Config, store: Store, options: Serv
   const principals = new PrincipalService(store, clock, apiKeys);
   const users = new UserService(store, clock, passwords, policy);
   const bundles = new BundleService(store, clock, passwords);
+  const tpp = new TppService(store, clock, auth, sessions);
+  const applications = new ApplicationService(store);
   if (options.ensureKeys ?? true) await keys.ensureSigningKey();
   let closed = false;
   return {
@@ -79,6 +86,8 @@ export async function createServices(config: Config, store: Store, options: Serv
     principals,
     users,
     bundles,
+    tpp,
+    applications,
     passwords,
     activity,
     events,
@@ -96,6 +105,7 @@ export async function createServices(config: Config, store: Store, options: Serv
       await activity.close().catch(() => undefined);
       keys.close();
       policy.close();
+      tpp.close();
       await store.close();
     },
   };

@@ -241,6 +241,8 @@ describe('apply', () => {
         roles: { ...zero, created: 2 },
         groups: { ...zero, created: 2 },
         users: { ...zero, created: 3 },
+        applications: zero,
+        scopeCatalog: zero,
         notApplied: [],
         dryRun: false,
       });
@@ -286,6 +288,8 @@ describe('apply', () => {
         roles: { ...zero, unchanged: 2 },
         groups: { ...zero, unchanged: 2 },
         users: { ...zero, unchanged: 3 },
+        applications: zero,
+        scopeCatalog: zero,
         notApplied: [],
         dryRun: false,
       });
@@ -366,6 +370,8 @@ roles:
         revokedAt: null,
         lastRefreshedAt: null,
         refreshCount: 0,
+        clientId: null,
+        scope: null,
       });
       const report = await bundles.apply({ users: [{ username: 'dan', roles: ['user'], disabled: true }] });
       assert.equal(report.users.updated, 1);
@@ -397,7 +403,8 @@ roles:
         applications: [{ clientId: 'vcert-cli', scopes: 'certificate:manage' }],
         platforms: [{ name: 'volttron1', auths: [] }],
       });
-      assert.deepEqual(report.notApplied, ['applications', 'platforms']);
+      assert.deepEqual(report.notApplied, ['platforms']);
+      assert.equal(report.applications.created, 1);
     } finally {
       await close();
     }
@@ -592,6 +599,175 @@ describe('export', () => {
     } finally {
       await source.close();
       await target.close();
+    }
+  });
+});
+
+describe('applications and the TPP scope catalog', () => {
+  const TPP = `
+applications:
+  - { clientId: vcert-cli, scopes: "ssh:manage;certificate:revoke,manage,revoke", name: VCert CLI }
+  - { clientId: short-lived, scopes: admin, accessTokenTtl: 60, grantTtl: 3600, allowRefresh: false }
+scopeCatalog:
+  - { scope: ssh, restrictions: [manage] }
+  - { scope: certificate, restrictions: [revoke, manage, discover] }
+  - { scope: admin, restrictions: [] }
+`;
+
+  test('applies them: scopes normalized, defaults filled in, the catalog in its own order', async () => {
+    const { bundles, store, close } = await setup();
+    try {
+      const report = await bundles.applyText(TPP, 'tpp.yaml');
+      assert.deepEqual(report.applications, { ...zero, created: 2 });
+      assert.deepEqual(report.scopeCatalog, { ...zero, created: 1 });
+      assert.deepEqual(report.notApplied, []);
+      assert.deepEqual(await store.listApplications(), [
+        { clientId: 'short-lived', name: null, scopes: 'admin', accessTokenTtl: 60, grantTtl: 3600, allowRefresh: false },
+        {
+          clientId: 'vcert-cli',
+          name: 'VCert CLI',
+          scopes: 'certificate:manage,revoke;ssh:manage',
+          accessTokenTtl: 90 * 86400,
+          grantTtl: 365 * 86400,
+          allowRefresh: true,
+        },
+      ]);
+      assert.deepEqual(await store.getScopeCatalog(), [
+        { scope: 'ssh', restrictions: ['manage'] },
+        { scope: 'certificate', restrictions: ['revoke', 'manage', 'discover'] },
+        { scope: 'admin', restrictions: [] },
+      ]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('applying them again changes nothing; a change is an update', async () => {
+    const { bundles, store, close } = await setup();
+    try {
+      await bundles.applyText(TPP, 'tpp.yaml');
+      const events: ChangeEvent[] = [];
+      const off = store.onChange((e) => events.push(e));
+      const again = await bundles.applyText(TPP, 'tpp.yaml');
+      off();
+      assert.deepEqual(again.applications, { ...zero, unchanged: 2 });
+      assert.deepEqual(again.scopeCatalog, { ...zero, unchanged: 1 });
+      assert.deepEqual(events, []);
+      const changed = await bundles.applyText(TPP.replace('accessTokenTtl: 60', 'accessTokenTtl: 120').replace('[manage]', '[manage, delete]'), 'tpp.yaml');
+      assert.deepEqual(changed.applications, { ...zero, updated: 1, unchanged: 1 });
+      assert.deepEqual(changed.scopeCatalog, { ...zero, updated: 1 });
+      assert.equal((await store.getApplication('short-lived'))?.accessTokenTtl, 120);
+    } finally {
+      await close();
+    }
+  });
+
+  test('application scopes must parse and lie within the catalog in force; duplicates are refused; nothing is written', async () => {
+    const { bundles, store, close } = await setup();
+    try {
+      const error = await rejection(
+        bundles.applyText(
+          `
+applications:
+  - { clientId: a, scopes: "certificate:manage;;ssh" }
+  - { clientId: b, scopes: "certificate:approve" }
+  - { clientId: c, scopes: "read:status" }
+  - { clientId: c, scopes: "ssh" }
+  - { clientId: d, scopes: "" }
+scopeCatalog:
+  - { scope: certificate, restrictions: [manage, manage] }
+  - { scope: ssh, restrictions: [] }
+  - { scope: ssh, restrictions: [manage] }
+`,
+          'bad.yaml',
+        ),
+      );
+      assert.ok(error instanceof ValidationError);
+      for (const expected of [
+        'applications: "c" appears more than once',
+        'scopeCatalog[0].restrictions[1]: "manage" appears more than once',
+        'scopeCatalog[2].scope: "ssh" appears more than once',
+        'applications[0].scopes: scope part 2 is empty',
+        'applications[1].scopes: not in the scope catalog: certificate:approve',
+        'applications[2].scopes: not in the scope catalog: read',
+        'applications[4].scopes: scope is empty',
+      ]) {
+        assert.ok(error.message.includes(expected), `"${expected}" in ${error.message}`);
+      }
+      assert.deepEqual(await store.listApplications(), []);
+      assert.equal(await store.getScopeCatalog(), null);
+    } finally {
+      await close();
+    }
+  });
+
+  test('without a catalog in the bundle, the stored one (else the default) decides', async () => {
+    const { bundles, close } = await setup();
+    try {
+      // the default TPP catalog knows codesign:admin
+      assert.equal((await bundles.apply({ applications: [{ clientId: 'x', scopes: 'codesign:admin' }] })).applications.created, 1);
+      await bundles.apply({ scopeCatalog: [{ scope: 'ssh', restrictions: ['manage'] }] });
+      const error = await rejection(bundles.apply({ applications: [{ clientId: 'y', scopes: 'codesign:admin' }] }));
+      assert.match(error.message, /applications\[0\]\.scopes: not in the scope catalog: codesign:admin/);
+    } finally {
+      await close();
+    }
+  });
+
+  test('prune deletes applications the bundle does not name, with their grants, and puts back the default catalog', async () => {
+    const { bundles, store, close } = await setup();
+    try {
+      await bundles.applyText(`${TPP}\nusers: [{ username: vera, password: vera_password }]\n`, 'tpp.yaml');
+      const vera = await store.getPrincipalByUsername('vera');
+      assert.ok(vera);
+      const grant = {
+        id: '00000000-0000-4000-8000-000000000001',
+        principalId: vera.id,
+        createdAt: 0,
+        expiresAt: Date.UTC(2030, 0, 1),
+        revokedAt: null,
+        lastRefreshedAt: null,
+        refreshCount: 0,
+        clientId: 'short-lived',
+        scope: 'admin',
+      };
+      await store.createSession(grant);
+      const report = await bundles.apply(
+        { applications: [{ clientId: 'vcert-cli', scopes: 'certificate:manage,revoke;ssh:manage', name: 'VCert CLI' }], users: [{ username: 'vera' }] },
+        { prune: true },
+      );
+      assert.deepEqual(report.applications, { ...zero, unchanged: 1, deleted: 1 });
+      assert.deepEqual(report.scopeCatalog, { ...zero, deleted: 1 });
+      assert.deepEqual((await store.listApplications()).map((a) => a.clientId), ['vcert-cli']);
+      assert.equal(await store.getScopeCatalog(), null);
+      assert.equal(await store.getSession(grant.id), null, 'the grant went with its application');
+    } finally {
+      await close();
+    }
+  });
+
+  test('export includes them, and applying the export changes nothing', async () => {
+    const { bundles, close } = await setup();
+    try {
+      await bundles.applyText(TPP, 'tpp.yaml');
+      const exported = await bundles.export();
+      assert.deepEqual(exported.applications?.map((a) => a.clientId), ['short-lived', 'vcert-cli']);
+      assert.deepEqual(exported.scopeCatalog?.map((e) => e.scope), ['ssh', 'certificate', 'admin']);
+      const report = await bundles.applyText(bundleToYaml(exported), 'exported.yaml', { prune: true });
+      assert.deepEqual([report.applications, report.scopeCatalog], [{ ...zero, unchanged: 2 }, { ...zero, unchanged: 1 }]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a store without applications or catalog exports neither section', async () => {
+    const { bundles, close } = await setup();
+    try {
+      const exported = await bundles.export();
+      assert.equal('applications' in exported, false);
+      assert.equal('scopeCatalog' in exported, false);
+    } finally {
+      await close();
     }
   });
 });
