@@ -9,6 +9,8 @@ import { Type } from 'typebox';
 import type { Services } from '../services/index.ts';
 import { StoreUnavailableError } from '../core/errors.ts';
 import { blueskyFace, blueskyFrameworkError, PREFIX as BLUESKY_PREFIX } from './faces/bluesky/plugin.ts';
+import { isVenafiUrl, venafiRewriteUrl } from './faces/venafi/face.ts';
+import { venafiFace, venafiFrameworkError } from './faces/venafi/plugin.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
 import './types.ts';
 
@@ -33,11 +35,14 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: 500 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     return503OnClosing: true,
+    // TPP clients spell the /vedauth and /vedsdk paths in any case.
+    rewriteUrl: (request) => venafiRewriteUrl(request.url ?? '/'),
     requestTimeout: 30_000,
     // Errors raised before routing (bad percent-encoding, over-long parameters) in the format
     // of the face the URL belongs to; elsewhere in the server's own `{"detail": ...}`.
     frameworkErrors: (error, request, reply) => {
       if (request.url.startsWith(`${BLUESKY_PREFIX}/`)) return blueskyFrameworkError(error, reply);
+      if (isVenafiUrl(request.url)) return venafiFrameworkError(error, reply);
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
       void (reply as FastifyReply).code(status).send({ detail: error.message });
     },
@@ -109,6 +114,7 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   );
 
   await app.register(blueskyFace, { prefix: BLUESKY_PREFIX });
+  await app.register(venafiFace);
 
   await app.ready();
   return app;
