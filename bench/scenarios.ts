@@ -128,7 +128,9 @@ const gatehouseTarget = (backend: GatehouseBackend): Target => ({
     }),
 });
 
+/** In the order they run in each round; Gatehouse first, so the floor can return its /scopes body. */
 export const TARGETS: readonly Target[] = [
+  ...BACKENDS.map(gatehouseTarget),
   ceiling('floor', 'bare Fastify route, same JSON'),
   ceiling('jose', 'Fastify + jose EdDSA verify'),
   ceiling('sqlite', 'Fastify + sha256 + indexed SELECT'),
@@ -136,7 +138,6 @@ export const TARGETS: readonly Target[] = [
   ceiling('refresh', 'Fastify + SELECT/UPDATE/INSERT + EdDSA sign'),
   peer('peer-better-auth', 'better-auth API-key plugin', (ctx) => node('better-auth.ts', ctx.dir)),
   peer('peer-oidc-provider', 'oidc-provider', () => node('oidc-provider.ts')),
-  ...BACKENDS.map(gatehouseTarget),
 ];
 
 const get = (path: string, headers: Record<string, string> = {}): LoadRequest => ({ method: 'GET', path, headers });
@@ -256,7 +257,7 @@ const venafiToken: FixtureMaker = {
     const r = await http(`${url}/vedauth/authorize/oauth`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: 'vcert-cli', username: 'bob', password: 'bob_password', scope: 'admin:viewlogs;certificate:manage' }),
+      body: JSON.stringify({ client_id: 'vcert-cli', username: 'tppadmin', password: 'tppadmin_password', scope: 'admin:viewlogs;certificate:manage' }),
     });
     if (r.status === 404) throw new Error('the Venafi face is not mounted (POST /vedauth/authorize/oauth → 404)');
     if (r.status !== 200) throw new Error(`Venafi token request failed: ${r.status} ${r.text.slice(0, 200)}`);
@@ -294,9 +295,9 @@ export const GATEHOUSE_PATHS: readonly GatehousePath[] = [
   },
   {
     id: 'venafi-verify',
-    label: 'Venafi GET /vedauth/authorize/verify',
+    label: 'Venafi GET /vedauth/authorize/verify (opaque token)',
     introspection: true,
-    ceiling: 'ceiling/jose',
+    ceiling: 'ceiling/sqlite',
     peers: ['peer/oidc-introspection'],
     needs: ['venafiToken'],
     fixtures: [venafiToken],
@@ -306,7 +307,7 @@ export const GATEHOUSE_PATHS: readonly GatehousePath[] = [
     id: 'venafi-getscopes',
     label: 'Venafi POST /vedsdk/oauth/getscopes',
     introspection: false,
-    ceiling: 'ceiling/jose',
+    ceiling: 'ceiling/sqlite',
     needs: ['venafiToken'],
     request: (fx) => ({ method: 'POST', path: '/vedsdk/oauth/getscopes', headers: { ...bearer(fx.venafiToken as string), ...JSON_TYPE }, body: '{}' }),
   },

@@ -13,11 +13,14 @@ import { GATEHOUSE_BIN, removeDir, ROOT, tempDir } from './util.ts';
 
 /** The users every Gatehouse run starts with. Clear-text passwords are hashed (argon2id) by apply. */
 export const BENCH_BUNDLE = `
+roles:
+  - { name: pki-admin, scopes: ["admin:grantrights,viewlogs", "certificate:manage,revoke"] }
 users:
   - { username: bob, password: bob_password, email: bob@example.org, roles: [admin, expert] }
   - { username: alice, password: alice_password, roles: [user] }
   - { username: refresher, password: refresher_password, roles: [user] }
   - { username: keymaker, password: keymaker_password, roles: [user] }
+  - { username: tppadmin, password: tppadmin_password, roles: [pki-admin] }
 applications:
   - { clientId: vcert-cli, scopes: "admin:grantrights,viewlogs;certificate:manage,revoke" }
 `;
@@ -158,7 +161,7 @@ export const POSTGRES: GatehouseBackend = {
       await c.query('COMMIT');
     });
   },
-  databasePids: () => pidsNamed('postgres'),
+  databasePids: () => pidsNamed('postgres', ` ${PG_DATABASE} `),
   async dispose() {
     await withPg(PG_ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${PG_DATABASE} WITH (FORCE)`)).catch(() => undefined);
   },

@@ -108,6 +108,23 @@ export function noiseMeter(pids: () => readonly number[]) {
   };
 }
 
+let ticksPerSecond: number | null = null;
+
+/** USER_HZ: the unit of the CPU times in /proc (100 on Linux almost everywhere). */
+export function clockTicksPerSecond(): number {
+  if (ticksPerSecond === null) {
+    const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const n = Number(out.stdout?.trim());
+    ticksPerSecond = Number.isInteger(n) && n > 0 ? n : 100;
+  }
+  return ticksPerSecond;
+}
+
+/** CPU seconds (user + system, all threads) used so far by these processes. */
+export function cpuSeconds(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + processTicks(pid), 0) / clockTicksPerSecond();
+}
+
 /** Resident set size of a process, bytes (0 when it is gone). */
 export function rssBytes(pid: number): number {
   const status = read(`/proc/${pid}/status`);
@@ -157,12 +174,17 @@ export function listeningPort(pid: number): number | null {
   return null;
 }
 
-/** Pids of the processes whose command name is `name` (e.g. every PostgreSQL backend). */
-export function pidsNamed(name: string): number[] {
+/**
+ * Pids of the processes whose command name is `name` and whose command line (a PostgreSQL
+ * backend shows "postgres: user database host state" there) contains `including`.
+ */
+export function pidsNamed(name: string, including = ''): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    if (read(`/proc/${entry}/comm`)?.trim() === name) pids.push(Number(entry));
+    if (read(`/proc/${entry}/comm`)?.trim() !== name) continue;
+    if (including && !(read(`/proc/${entry}/cmdline`) ?? '').includes(including)) continue;
+    pids.push(Number(entry));
   }
   return pids;
 }

@@ -2,7 +2,7 @@
 // CPU other processes used meanwhile; a noisy window is repeated once and the quieter one kept.
 
 import { loadavg } from 'node:os';
-import { noiseMeter, rssSampler } from './machine.ts';
+import { cpuSeconds, noiseMeter, rssSampler } from './machine.ts';
 import { runLoad, type Generator, type LoadRequest, type LoadResult } from './load.ts';
 
 export interface WindowResult {
@@ -13,6 +13,10 @@ export interface WindowResult {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly requests: number;
+  /** CPU the server (and its database, if separate) spent per request, µs. */
+  readonly cpuUsPerRequest: number;
+  /** Requests per second of server CPU: the throughput one dedicated core would give. */
+  readonly capacityRps: number;
   readonly non2xx: number;
   readonly socketErrors: number;
   /** Single-use credentials presented twice because the pool ran out. */
@@ -51,6 +55,8 @@ async function window(plan: WindowPlan, url: string, serverPid: number, request:
   const meter = noiseMeter(() => [process.pid, serverPid, ...(plan.extraPids?.() ?? [])]);
   const rss = rssSampler(serverPid);
   const load1 = loadavg()[0] ?? 0;
+  const systemPids = [serverPid, ...(plan.extraPids?.() ?? [])];
+  const cpuBefore = cpuSeconds(systemPids);
   meter.start();
   let result: LoadResult;
   try {
@@ -59,9 +65,10 @@ async function window(plan: WindowPlan, url: string, serverPid: number, request:
     if (pool) poolOffsets.set(pool, offset);
   }
   const noise = meter.stop();
+  const serverCpuS = cpuSeconds(systemPids) - cpuBefore;
   const rssPeakBytes = rss.stop();
   if (pool) poolOffsets.set(pool, offset + result.used);
-  return { result, noise, rssPeakBytes, load1 };
+  return { result, noise, rssPeakBytes, load1, serverCpuS };
 }
 
 export async function measure(
@@ -90,6 +97,8 @@ export async function measure(
     p99Ms: r.p99Ms,
     maxMs: r.maxMs,
     requests: r.requests,
+    cpuUsPerRequest: r.requests > 0 ? (best.serverCpuS * 1e6) / r.requests : Number.NaN,
+    capacityRps: best.serverCpuS > 0 ? r.requests / best.serverCpuS : Number.NaN,
     non2xx: r.non2xx,
     socketErrors: r.socketErrors,
     reused: r.reused,

@@ -15,14 +15,24 @@ export interface Row {
   readonly reason: string | null;
   readonly windows: readonly WindowResult[];
   readonly rps: number;
+  /** Server CPU per request (µs) and its inverse, requests per CPU-second: medians of the rounds. */
+  readonly cpuUsPerRequest: number;
+  readonly capacityRps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   /** non-2xx responses + socket errors + reused single-use credentials, over all windows. */
   readonly errors: number;
   readonly rssPeakBytes: number;
   readonly foreignCoresMax: number;
-  readonly ceiling: { readonly id: string; readonly ratio: number | null } | null;
-  readonly peer: { readonly id: string; readonly ratio: number | null } | null;
+  /** `ratio` compares CPU cost (capacity); `throughputRatio` the measured req/s. */
+  readonly ceiling: Comparison | null;
+  readonly peer: Comparison | null;
+}
+
+export interface Comparison {
+  readonly id: string;
+  readonly ratio: number | null;
+  readonly throughputRatio: number | null;
 }
 
 export function buildRows(
@@ -45,6 +55,8 @@ export function buildRows(
       reason: problem?.reason ?? null,
       windows: w,
       rps: median(w.map((x) => x.rps)),
+      cpuUsPerRequest: median(w.map((x) => x.cpuUsPerRequest)),
+      capacityRps: median(w.map((x) => x.capacityRps)),
       p50Ms: median(w.map((x) => x.p50Ms)),
       p99Ms: median(w.map((x) => x.p99Ms)),
       errors: w.reduce((sum, x) => sum + x.non2xx + x.socketErrors + x.reused, 0),
@@ -54,25 +66,26 @@ export function buildRows(
       peer: null,
     });
   }
-  const rate = (id: string) => {
+  const ok = (id: string) => {
     const r = base.get(id);
-    return r && r.status === 'ok' && r.rps > 0 ? r.rps : null;
+    return r && r.status === 'ok' && r.rps > 0 && r.capacityRps > 0 ? r : null;
   };
+  const compare = (row: Row, other: Row | null, id: string): Comparison => ({
+    id,
+    ratio: other ? row.capacityRps / other.capacityRps : null,
+    throughputRatio: other ? row.rps / other.rps : null,
+  });
   return scenarios.map((s) => {
     const row = base.get(s.id) as Row;
     if (row.status !== 'ok') return row;
-    let ceiling: Row['ceiling'] = null;
-    if (s.ceiling) {
-      const c = rate(s.ceiling);
-      ceiling = { id: s.ceiling, ratio: c ? row.rps / c : null };
-    }
-    let peer: Row['peer'] = null;
-    const peers = (s.peers ?? []).map((id) => ({ id, rps: rate(id) })).filter((p): p is { id: string; rps: number } => p.rps !== null);
+    const ceiling = s.ceiling ? compare(row, ok(s.ceiling), s.ceiling) : null;
+    let peer: Comparison | null = null;
+    const peers = (s.peers ?? []).map((id) => ok(id)).filter((p): p is Row => p !== null);
     if (peers.length) {
-      const best = peers.reduce((a, b) => (b.rps > a.rps ? b : a));
-      peer = { id: best.id, ratio: row.rps / best.rps };
+      const best = peers.reduce((a, b) => (b.capacityRps > a.capacityRps ? b : a));
+      peer = compare(row, best, best.id);
     } else if (s.peers?.length) {
-      peer = { id: s.peers[0] as string, ratio: null };
+      peer = { id: s.peers[0] as string, ratio: null, throughputRatio: null };
     }
     return { ...row, ceiling, peer };
   });
@@ -87,13 +100,11 @@ export interface TargetCheck {
   readonly met: boolean | null;
 }
 
-const shortCeiling = (id: string) => id.replace(/^ceiling\//, '');
-
 export function checkTargets(rows: readonly Row[], backend = 'gatehouse-sqlite'): TargetCheck[] {
   const byId = new Map(rows.map((r) => [r.id, r]));
   const ok = (id: string) => {
     const r = byId.get(id);
-    return r && r.status === 'ok' && r.rps > 0 ? r : null;
+    return r && r.status === 'ok' && r.rps > 0 && r.capacityRps > 0 ? r : null;
   };
   const why = (...ids: string[]) =>
     ids
@@ -105,11 +116,12 @@ export function checkTargets(rows: readonly Row[], backend = 'gatehouse-sqlite')
     const ra = ok(a);
     const rb = ok(b);
     if (!ra || !rb) return { target, measured: `not measured (${why(a, b)})`, met: null };
-    const value = ra.rps / rb.rps;
+    const value = ra.capacityRps / rb.capacityRps;
+    const raw = ra.rps / rb.rps;
+    const show = (v: number) => (unit === 'of' ? `${(v * 100).toFixed(0)}%` : `${v.toFixed(2)}×`);
     const measured =
-      unit === 'of'
-        ? `${(value * 100).toFixed(0)}% (${fmtRate(ra.rps)} vs ${fmtRate(rb.rps)} req/s)`
-        : `${value.toFixed(2)}× (${fmtRate(ra.rps)} vs ${fmtRate(rb.rps)} req/s)`;
+      `${show(value)} by CPU per request (${fmtUs(ra.cpuUsPerRequest)} vs ${fmtUs(rb.cpuUsPerRequest)} µs); ` +
+      `${show(raw)} by req/s (${fmtRate(ra.rps)} vs ${fmtRate(rb.rps)})`;
     return { target, measured, met: value >= min };
   };
   const g = (path: string) => `${backend}/${path}`;
@@ -137,21 +149,29 @@ export function checkTargets(rows: readonly Row[], backend = 'gatehouse-sqlite')
 
 // ---- formatting ----------------------------------------------------------------------------------
 
-export const COLUMNS = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MiB', 'vs ceiling', 'vs best peer', 'other CPU'];
+export const COLUMNS = ['scenario', 'req/s', 'CPU µs/req', 'p50 ms', 'p99 ms', 'errors', 'RSS MiB', 'vs ceiling', 'vs best peer', 'other CPU'];
+
+const fmtUs = (us: number) => (Number.isFinite(us) ? (us >= 100 ? us.toFixed(0) : us.toFixed(1)) : '—');
+
+function fmtComparison(c: Comparison | null, prefix: RegExp): string {
+  if (!c) return '—';
+  const name = c.id.replace(prefix, '');
+  if (c.ratio === null) return `— ${name}`;
+  return `${fmtRatio(c.ratio)} (${fmtRatio(c.throughputRatio)}) ${name}`;
+}
 
 export function rowCells(r: Row): string[] {
-  if (r.status !== 'ok') return [r.id, r.status, '', '', '', '', '', '', r.reason ?? ''];
-  const ceiling = r.ceiling ? `${fmtRatio(r.ceiling.ratio)} ${shortCeiling(r.ceiling.id)}` : '—';
-  const peer = r.peer ? `${fmtRatio(r.peer.ratio)} ${r.peer.id.replace(/^peer\//, '')}` : '—';
+  if (r.status !== 'ok') return [r.id, r.status, '', '', '', '', '', '', '', r.reason ?? ''];
   return [
     r.id,
     fmtRate(r.rps),
+    fmtUs(r.cpuUsPerRequest),
     fmtMs(r.p50Ms),
     fmtMs(r.p99Ms),
     String(r.errors),
     fmtMiB(r.rssPeakBytes),
-    ceiling,
-    peer,
+    fmtComparison(r.ceiling, /^ceiling\//),
+    fmtComparison(r.peer, /^peer\//),
     `${r.foreignCoresMax.toFixed(2)} cores`,
   ];
 }
