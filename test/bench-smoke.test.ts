@@ -41,7 +41,7 @@ describe('bench internals', () => {
   test('options: modes, sizes and bad values', () => {
     assert.equal(parseOptions([]).mode, 'full');
     assert.equal(parseOptions([]).rounds, 3);
-    assert.equal(parseOptions(['--quick']).durationS, 2);
+    assert.equal(parseOptions(['--quick']).durationS, 1);
     assert.deepEqual(parseOptions(['--scale', '--sizes', '1k,2M']).sizes, [1_000, 2_000_000]);
     assert.equal(parseSize('100k'), 100_000);
     assert.throws(() => parseOptions(['--rounds', '0']), /--rounds/);
