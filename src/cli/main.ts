@@ -13,6 +13,7 @@ import {
 } from '../core/errors.ts';
 import { VERSION } from '../version.ts';
 import { accountCommands } from './commands/account.ts';
+import { appCommands } from './commands/apps.ts';
 import { copyCommand } from './commands/copy.ts';
 import { policyCommands } from './commands/policy.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -63,6 +64,7 @@ export function buildProgram(io: Io): Command {
   serveCommand(program, io);
   policyCommands(program, io);
   userCommands(program, io);
+  appCommands(program, io);
   accountCommands(program, io);
   copyCommand(program, io);
   program.addHelpText('after', () => programHelp(io));

@@ -1,6 +1,7 @@
 // gatehouse copy: a SQLite deployment moved to PostgreSQL keeps every object — the exports of
-// both match, every session, refresh token, API key (with its last use), identity and signing key
-// is there — and what was issued before the move keeps working after it.
+// both match, every session and TPP grant, refresh and access token, API key (with its last use),
+// identity, signing key, application and the scope catalog is there — and what was issued before
+// the move keeps working after it.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { createSchema, needPostgres } from '../pg.ts';
 
 const BUNDLE = `
 roles:
-  - { name: expert, scopes: [read:status, write:queue:edit], description: experts }
+  - { name: expert, scopes: [read:status, write:queue:edit, "certificate:manage,revoke"], description: experts }
   - { name: viewer, scopes: [read:status] }
 groups:
   - name: Editors
@@ -33,6 +34,11 @@ users:
   - { username: alice, password: alice_password, roles: [user], groups: [Editors, Auditors] }
   - { username: carol, password: carol_password, roles: [observer], disabled: true }
   - { username: svc-backup, type: service, roles: [viewer], admin: true }
+applications:
+  - { clientId: vcert-cli, scopes: "certificate:manage,revoke", name: VCert }
+scopeCatalog:
+  - { scope: certificate, restrictions: [manage, revoke] }
+  - { scope: ssh, restrictions: [manage] }
 `;
 
 interface Captured {
@@ -70,13 +76,19 @@ async function snapshot(store: Store) {
     roles: await store.listRoles(),
     groups: await store.listGroups(),
     signingKeys: await store.listSigningKeys(),
+    applications: await store.listApplications(),
+    scopeCatalog: await store.getScopeCatalog(),
     principals: await Promise.all(
       principals.map(async (p) => ({
         principal: p,
         identities: await store.listIdentities(p.id),
         apiKeys: await store.listApiKeys(p.id),
         sessions: await Promise.all(
-          (await store.listSessions(p.id)).map(async (s) => ({ session: s, refreshTokens: await store.listRefreshTokens(s.id) })),
+          (await store.listSessions(p.id)).map(async (s) => ({
+            session: s,
+            refreshTokens: await store.listRefreshTokens(s.id),
+            accessTokens: await store.listAccessTokens(s.id),
+          })),
         ),
       })),
     ),
@@ -114,7 +126,21 @@ async function usedSqliteDeployment(dir: string) {
     const revoked = await login(h.app, 'bob', 'bob_password');
     const logout = await h.app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(revoked.access_token) });
     assert.equal(logout.statusCode, 200, logout.body);
-    return { url, bob, afterRotation, apiKeySecret: secret, clockNow: h.clock.now() };
+    // a Venafi TPP grant, refreshed once: two access tokens, two refresh tokens
+    const grant = await h.app.inject({
+      method: 'POST',
+      url: '/vedauth/authorize/oauth',
+      payload: { client_id: 'vcert-cli', username: 'bob', password: 'bob_password', scope: 'certificate:manage' },
+    });
+    assert.equal(grant.statusCode, 200, grant.body);
+    const tppRefreshed = await h.app.inject({
+      method: 'POST',
+      url: '/vedauth/authorize/token',
+      payload: { client_id: 'vcert-cli', refresh_token: grant.json<{ refresh_token: string }>().refresh_token },
+    });
+    assert.equal(tppRefreshed.statusCode, 200, tppRefreshed.body);
+    const tpp = tppRefreshed.json<{ access_token: string; refresh_token: string }>();
+    return { url, bob, afterRotation, apiKeySecret: secret, tpp, clockNow: h.clock.now() };
   } finally {
     await h.close(); // flushes the API key's last use
   }
@@ -139,10 +165,13 @@ test('gatehouse copy moves a used SQLite deployment to PostgreSQL without losing
       roleAssignments: 5,
       groupMemberships: 3,
       identities: 2, // bob and alice logged in through the local provider
-      sessions: 5, // bob x3, alice x2
-      refreshTokens: 6, // one per login, plus the refreshed one
+      sessions: 6, // bob x3 and a TPP grant, alice x2
+      refreshTokens: 8, // one per login, plus the refreshed one; two of the TPP grant
+      accessTokens: 2, // the TPP grant's first and refreshed access tokens
       apiKeys: 1,
       signingKeys: 2,
+      applications: 1,
+      scopeCatalog: 1,
     });
 
     // the exports (policy bundles with password hashes) are identical
@@ -182,6 +211,14 @@ test('gatehouse copy moves a used SQLite deployment to PostgreSQL without losing
       }
       const viaKey = await h.app.inject({ method: 'GET', url: '/api/auth/whoami', headers: apikey(source.apiKeySecret) });
       assert.equal(viaKey.statusCode, 200, viaKey.body);
+      const verified = await h.app.inject({ method: 'GET', url: '/vedauth/authorize/verify', headers: bearer(source.tpp.access_token) });
+      assert.equal(verified.statusCode, 200, verified.body);
+      const tppRefresh = await h.app.inject({
+        method: 'POST',
+        url: '/vedauth/authorize/token',
+        payload: { client_id: 'vcert-cli', refresh_token: source.tpp.refresh_token },
+      });
+      assert.equal(tppRefresh.statusCode, 200, tppRefresh.body);
       const refresh = await h.app.inject({
         method: 'POST',
         url: '/api/auth/session/refresh',
@@ -203,7 +240,8 @@ test('gatehouse copy moves a used SQLite deployment to PostgreSQL without losing
     const toSqlite = await cli(['copy', '--from', back.url, '--to', backUrl], { terminal: true });
     assert.equal(toSqlite.code, EXIT.ok, toSqlite.stderr);
     assert.match(toSqlite.stderr, /copying principals 4\/4 \(100%\)/);
-    assert.match(toSqlite.stdout, /refreshTokens\s+6/);
+    assert.match(toSqlite.stdout, /refreshTokens\s+8/);
+    assert.match(toSqlite.stdout, /accessTokens\s+2/);
     const roundTrip = await openStore(backUrl, { pollIntervalMs: 0 });
     try {
       assert.deepEqual(await snapshot(roundTrip), expected);
@@ -227,7 +265,7 @@ test('gatehouse copy refuses a target that holds data unless --force, which repl
     await h.close();
 
     // the target already has a user and a role of its own
-    const other = await harness({ databaseUrl: schema.url, bundle: 'roles: [{ name: local-only, scopes: [] }]\nusers: [{ username: zed, password: zed_password }]' });
+    const other = await harness({ databaseUrl: schema.url, bundle: 'roles: [{ name: local-only, scopes: [] }]\nusers: [{ username: zed, password: zed_password }]\napplications: [{ clientId: local-app, scopes: agent }]\nscopeCatalog: [{ scope: agent, restrictions: [] }]' });
     await other.close();
 
     const refused = await cli(['copy', '--from', sourceUrl, '--to', schema.url]);
@@ -247,6 +285,7 @@ test('gatehouse copy refuses a target that holds data unless --force, which repl
         ['alice', 'bob', 'carol', 'svc-backup'],
       );
       assert.equal(await target.getRole('local-only'), null, 'the target’s own objects are gone');
+      assert.equal(await target.getApplication('local-app'), null, 'the target’s own applications are gone');
       const source = await openStore(sourceUrl, { pollIntervalMs: 0 });
       try {
         assert.deepEqual(await snapshot(target), await snapshot(source));

@@ -1,7 +1,8 @@
 // gatehouse copy --from <url> --to <url> — move a whole deployment to another database (e.g.
 // from SQLite to PostgreSQL): principals with their password hashes, roles, groups,
-// memberships, identities, sessions, refresh tokens, API keys (with their last use) and signing
-// keys, so users stay logged in and every issued token and key keeps working.
+// memberships, identities, sessions (and Venafi TPP grants), refresh and access tokens, API keys
+// (with their last use), signing keys, applications and the scope catalog, so users stay logged in
+// and every issued token and key keeps working.
 //
 // The target is written in one transaction (all or nothing) and counted again afterwards. A
 // target that already holds data is refused unless --force, which replaces its contents.
@@ -23,8 +24,12 @@ export interface CopyCounts {
   identities: number;
   sessions: number;
   refreshTokens: number;
+  accessTokens: number;
   apiKeys: number;
   signingKeys: number;
+  applications: number;
+  /** 1 when a scope catalog is stored (0: the default applies). */
+  scopeCatalog: number;
 }
 
 export interface CopyReport {
@@ -53,8 +58,11 @@ function zero(): CopyCounts {
     identities: 0,
     sessions: 0,
     refreshTokens: 0,
+    accessTokens: 0,
     apiKeys: 0,
     signingKeys: 0,
+    applications: 0,
+    scopeCatalog: 0,
   };
 }
 
@@ -75,6 +83,8 @@ export async function countStore(store: Store): Promise<CopyCounts> {
   counts.roles = (await store.listRoles()).length;
   counts.groups = (await store.listGroups()).length;
   counts.signingKeys = (await store.listSigningKeys()).length;
+  counts.applications = (await store.listApplications()).length;
+  counts.scopeCatalog = (await store.getScopeCatalog()) ? 1 : 0;
   for (const p of await allPrincipals(store)) {
     counts.principals++;
     counts.roleAssignments += p.roles.length;
@@ -84,6 +94,7 @@ export async function countStore(store: Store): Promise<CopyCounts> {
     for (const s of await store.listSessions(p.id)) {
       counts.sessions++;
       counts.refreshTokens += (await store.listRefreshTokens(s.id)).length;
+      counts.accessTokens += (await store.listAccessTokens(s.id)).length;
     }
   }
   return counts;
@@ -97,6 +108,8 @@ async function contents(store: Store): Promise<string | null> {
   if ((await store.listRoles()).length) parts.push('roles');
   if ((await store.listGroups()).length) parts.push('groups');
   if ((await store.listSigningKeys()).length) parts.push('signing keys');
+  if ((await store.listApplications()).length) parts.push('applications');
+  if (await store.getScopeCatalog()) parts.push('a scope catalog');
   return parts.length ? parts.join(', ') : null;
 }
 
@@ -106,6 +119,8 @@ async function clear(tx: Store): Promise<void> {
   for (const r of await tx.listRoles()) await tx.deleteRole(r.name);
   for (const g of await tx.listGroups()) await tx.deleteGroup(g.name);
   for (const k of await tx.listSigningKeys()) await tx.deleteSigningKey(k.kid);
+  for (const a of await tx.listApplications()) await tx.deleteApplication(a.clientId);
+  await tx.putScopeCatalog(null);
 }
 
 /** Copies everything from `source` into `target` (both migrated), in one target transaction. */
@@ -113,6 +128,8 @@ export async function copyStore(source: Store, target: Store, options: CopyOptio
   const roles = await source.listRoles();
   const groups = await source.listGroups();
   const signingKeys = await source.listSigningKeys();
+  const applications = await source.listApplications();
+  const catalog = await source.getScopeCatalog();
   const principals = await allPrincipals(source);
   const copied = zero();
   let replaced = false;
@@ -131,6 +148,12 @@ export async function copyStore(source: Store, target: Store, options: CopyOptio
     copied.groups = groups.length;
     for (const key of signingKeys) await tx.insertSigningKey(key);
     copied.signingKeys = signingKeys.length;
+    for (const application of applications) await tx.putApplication(application); // before the grants issued to them
+    copied.applications = applications.length;
+    if (catalog) {
+      await tx.putScopeCatalog(catalog);
+      copied.scopeCatalog = 1;
+    }
 
     let done = 0;
     options.onProgress?.(0, principals.length);
@@ -162,6 +185,10 @@ export async function copyStore(source: Store, target: Store, options: CopyOptio
         for (const token of await source.listRefreshTokens(session.id)) {
           await tx.insertRefreshToken(token);
           copied.refreshTokens++;
+        }
+        for (const token of await source.listAccessTokens(session.id)) {
+          await tx.insertAccessToken(token);
+          copied.accessTokens++;
         }
       }
       for (const key of await source.listApiKeys(p.id)) {

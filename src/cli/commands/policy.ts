@@ -14,7 +14,7 @@ interface ApplyOptions extends LocalOptions {
 }
 
 function printReport(io: Io, report: ApplyReport): void {
-  const rows = (['roles', 'groups', 'users'] as const).map((section) => {
+  const rows = (['roles', 'groups', 'users', 'applications', 'scopeCatalog'] as const).map((section) => {
     const c = report[section];
     return [section, String(c.created), String(c.updated), String(c.unchanged), String(c.deleted)];
   });
@@ -31,7 +31,7 @@ export function policyCommands(program: Command, io: Io): void {
       .command('apply')
       .description('apply a policy bundle (YAML or JSON; "-" reads stdin); idempotent, all or nothing')
       .argument('<file>', 'bundle file, or - for standard input')
-      .option('--prune', 'delete roles, groups and users that the bundle does not mention')
+      .option('--prune', 'delete roles, groups, users and applications that the bundle does not mention (and a scope catalog it does not give)')
       .option('--dry-run', 'validate and report what would change, change nothing')
       .option('--json', 'print the report as JSON'),
   ).action(async (file: string, opts: ApplyOptions) => {
