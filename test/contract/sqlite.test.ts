@@ -3,7 +3,7 @@
 // callers queue behind an open transaction.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -262,6 +262,26 @@ describe('sqlite specifics', () => {
       await c.close();
     } finally {
       remove();
+    }
+  });
+});
+
+describe('SQLite files are private', () => {
+  test('a new data directory is 0700 and the database, -wal and -shm files 0600', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'gatehouse-mode-'));
+    const dir = join(base, 'data', 'nested');
+    const path = join(dir, 'gatehouse.db');
+    const store = openSqliteStore({ path, pollIntervalMs: 0 });
+    try {
+      await store.migrate();
+      assert.equal(statSync(join(base, 'data')).mode & 0o777, 0o700);
+      assert.equal(statSync(dir).mode & 0o777, 0o700);
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+        assert.equal(statSync(file).mode & 0o777, 0o600, file);
+      }
+    } finally {
+      await store.close();
+      rmSync(base, { recursive: true, force: true });
     }
   });
 });

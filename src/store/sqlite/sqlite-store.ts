@@ -2,7 +2,7 @@
 // versioned migrations. Writes from other processes (e.g. `gatehouse apply` while a server
 // runs) are noticed through `PRAGMA data_version` and reported as a change of everything.
 
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { ConflictError, StoreUnavailableError } from '../../core/errors.ts';
@@ -58,9 +58,15 @@ SELECT p.*,
 FROM principals p`;
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   let db: DatabaseSync;
   try {
+    // The file holds password hashes and the private signing keys: a new data directory is
+    // private to the server's user (0700) and a new database file too (0600; SQLite gives its
+    // -wal and -shm files the same mode). Existing paths keep the modes their owner chose.
+    if (options.path !== ':memory:') {
+      mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(options.path, 'a', 0o600));
+    }
     db = new DatabaseSync(options.path);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
