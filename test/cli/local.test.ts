@@ -18,6 +18,7 @@ interface Report {
   roles: Counts;
   groups: Counts;
   users: Counts;
+  applications: Counts;
   dryRun: boolean;
 }
 interface UserJson {
@@ -90,20 +91,22 @@ describe('gatehouse apply and export', () => {
   test('--dry-run reports the changes and makes none', async () => {
     const report = json<Report>(await gatehouse(['apply', EXAMPLE_BUNDLE, '--dry-run', '--json'], { env: box.env }));
     assert.equal(report.dryRun, true);
-    assert.equal(report.users.created, 2);
+    assert.equal(report.users.created, 3);
     const users = json<UserJson[]>(await gatehouse(['user', 'list', '--json'], { env: box.env }));
     assert.deepEqual(users, []);
   });
 
   test('applies the example bundle, and applying it again changes nothing', async () => {
     const first = json<Report>(await gatehouse(['apply', EXAMPLE_BUNDLE, '--json'], { env: box.env }));
-    assert.deepEqual(first.users, { created: 2, updated: 0, unchanged: 0, deleted: 0 });
+    assert.deepEqual(first.users, { created: 3, updated: 0, unchanged: 0, deleted: 0 });
     const second = json<Report>(await gatehouse(['apply', EXAMPLE_BUNDLE, '--json'], { env: box.env }));
-    assert.deepEqual(second.users, { created: 0, updated: 0, unchanged: 2, deleted: 0 });
+    assert.deepEqual(second.users, { created: 0, updated: 0, unchanged: 3, deleted: 0 });
+    assert.deepEqual(second.applications, { created: 0, updated: 0, unchanged: 1, deleted: 0 });
     assert.equal(second.roles.created + second.roles.updated + second.groups.created + second.groups.updated, 0);
     const text = await gatehouse(['apply', EXAMPLE_BUNDLE], { env: box.env });
     assert.equal(text.code, 0);
-    assert.match(text.stdout, /^users\s+0\s+0\s+2\s+0$/m);
+    assert.match(text.stdout, /^users\s+0\s+0\s+3\s+0$/m);
+    assert.match(text.stdout, /^applications\s+0\s+0\s+1\s+0$/m);
     assert.equal(text.stderr, '', 'no progress display when stderr is not a terminal');
   });
 
@@ -177,7 +180,7 @@ describe('gatehouse user', () => {
     assert.equal(created.type, 'user');
 
     const users = json<UserJson[]>(await gatehouse(['user', 'list', '--json'], { env: box.env }));
-    assert.deepEqual(users.map((u) => u.username).sort(), ['alice', 'bob', 'frank']);
+    assert.deepEqual(users.map((u) => u.username).sort(), ['alice', 'bob', 'carol', 'frank']);
     const table = await gatehouse(['user', 'list'], { env: box.env });
     assert.match(table.stdout, /^USERNAME\s+TYPE\s+ROLES/);
     assert.match(table.stdout, /^frank\s+user\s+observer\s/m);
