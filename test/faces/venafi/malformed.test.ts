@@ -255,6 +255,7 @@ describe('malformed input on every Venafi route', () => {
         assert.equal(res.statusCode, 400, res.body);
         assert.match(String(res.headers['content-type']), /^application\/json/);
         assert.deepEqual(Object.keys(res.json<object>()).sort(), ['error', 'error_description']);
+        assert.equal(res.headers['cache-control'], 'no-store');
         assert.equal(await snapshot(h), before);
       });
     }

@@ -154,6 +154,8 @@ export function sendVenafiError(reply: FastifyReply, error: VenafiError): Fastif
     reply.header('www-authenticate', `Bearer error="${error.error}", error_description="${quoted(error.description)}"${scope}`);
   }
   if (error.status === 503) reply.header('retry-after', '1');
+  // also for errors raised before routing, where the face's onSend hook does not run
+  reply.header('cache-control', 'no-store');
   return reply.code(error.status).type('application/json').send({ error: error.error, error_description: error.description });
 }
 
