@@ -58,15 +58,17 @@ SELECT p.*,
 FROM principals p`;
 
 export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  // The file holds password hashes and the private signing keys: a new data directory is
+  // private to the server's user (0700) and a new database file too (0600; SQLite gives its
+  // -wal and -shm files the same mode). Existing paths keep the modes their owner chose.
+  // A path that cannot be created is reported as such (by the file system error), not as an
+  // unavailable database.
+  if (options.path !== ':memory:') {
+    mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(options.path, 'a', 0o600));
+  }
   let db: DatabaseSync;
   try {
-    // The file holds password hashes and the private signing keys: a new data directory is
-    // private to the server's user (0700) and a new database file too (0600; SQLite gives its
-    // -wal and -shm files the same mode). Existing paths keep the modes their owner chose.
-    if (options.path !== ':memory:') {
-      mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
-      closeSync(openSync(options.path, 'a', 0o600));
-    }
     db = new DatabaseSync(options.path);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
