@@ -99,6 +99,7 @@ async function runTable(opts: Options, generator: Generator): Promise<number> {
   const progress: Progress = { done: 0, total: runnable.length * opts.rounds, started: performance.now() };
   const repeatBudget = { seconds: 0.25 * runnable.length * opts.rounds * opts.durationS };
   const loadBefore = machine.loadavg;
+  const versionsAtStart = versions();
 
   for (let round = 1; round <= opts.rounds; round++) {
     for (const target of targets) {
@@ -190,7 +191,7 @@ async function runTable(opts: Options, generator: Generator): Promise<number> {
   };
   const date = new Date();
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-  const meta = { date: date.toISOString(), command, options: { ...opts, only: opts.only?.source ?? null }, generator, machine, versions: versions(), noise };
+  const meta = { date: date.toISOString(), command, options: { ...opts, only: opts.only?.source ?? null }, generator, machine, versions: versionsAtStart, noise };
   const markdown = [
     `Command: \`${command}\` · ${date.toISOString()} · generator ${generator}`,
     '',

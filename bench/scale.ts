@@ -219,6 +219,7 @@ export async function runScale(opts: Options, generator: Generator): Promise<num
   const machine = machineFacts();
   header(opts, generator, machine);
   log(`sizes: ${opts.sizes.map(sizeLabel).join(', ')}${opts.applyUsers ? `; then apply of a ${sizeLabel(opts.applyUsers)}-user bundle` : ''}`);
+  const versionsAtStart = versions();
   const results: SizeResult[] = [];
   for (const n of opts.sizes) {
     try {
@@ -279,7 +280,7 @@ export async function runScale(opts: Options, generator: Generator): Promise<num
     markdownTable(['target', 'status', 'measured'], targetCells(checks)),
     '',
   ].join('\n');
-  const file = writeResults(`scale-${timestamp(date)}`, { date: date.toISOString(), command, generator, machine, versions: versions(), sizes: results, apply, targets: checks }, markdown);
+  const file = writeResults(`scale-${timestamp(date)}`, { date: date.toISOString(), command, generator, machine, versions: versionsAtStart, sizes: results, apply, targets: checks }, markdown);
   log(`\nresults: ${file}`);
   return 0;
 }

@@ -17,6 +17,8 @@ export interface WindowResult {
   readonly cpuUsPerRequest: number;
   /** Requests per second of server CPU: the throughput one dedicated core would give. */
   readonly capacityRps: number;
+  /** CPU of the server process alone per request, µs (differs from cpuUsPerRequest with PostgreSQL). */
+  readonly serverOnlyCpuUsPerRequest: number;
   readonly non2xx: number;
   readonly socketErrors: number;
   /** Single-use credentials presented twice because the pool ran out. */
@@ -57,6 +59,7 @@ async function window(plan: WindowPlan, url: string, serverPid: number, request:
   const load1 = loadavg()[0] ?? 0;
   const systemPids = [serverPid, ...(plan.extraPids?.() ?? [])];
   const cpuBefore = cpuSeconds(systemPids);
+  const serverBefore = cpuSeconds([serverPid]);
   meter.start();
   let result: LoadResult;
   try {
@@ -66,9 +69,10 @@ async function window(plan: WindowPlan, url: string, serverPid: number, request:
   }
   const noise = meter.stop();
   const serverCpuS = cpuSeconds(systemPids) - cpuBefore;
+  const serverOnlyCpuS = cpuSeconds([serverPid]) - serverBefore;
   const rssPeakBytes = rss.stop();
   if (pool) poolOffsets.set(pool, offset + result.used);
-  return { result, noise, rssPeakBytes, load1, serverCpuS };
+  return { result, noise, rssPeakBytes, load1, serverCpuS, serverOnlyCpuS };
 }
 
 export async function measure(
@@ -99,6 +103,7 @@ export async function measure(
     requests: r.requests,
     cpuUsPerRequest: r.requests > 0 ? (best.serverCpuS * 1e6) / r.requests : Number.NaN,
     capacityRps: best.serverCpuS > 0 ? r.requests / best.serverCpuS : Number.NaN,
+    serverOnlyCpuUsPerRequest: r.requests > 0 ? (best.serverOnlyCpuS * 1e6) / r.requests : Number.NaN,
     non2xx: r.non2xx,
     socketErrors: r.socketErrors,
     reused: r.reused,

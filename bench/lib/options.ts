@@ -85,7 +85,7 @@ export function parseOptions(argv: readonly string[]): Options {
     full: { rounds: 3, warmupS: 2, durationS: 6 },
     quick: { rounds: 2, warmupS: 1, durationS: 1 },
     smoke: { rounds: 1, warmupS: 0, durationS: 1 },
-    scale: { rounds: 2, warmupS: 2, durationS: 5 },
+    scale: { rounds: 3, warmupS: 2, durationS: 5 },
     profile: { rounds: 1, warmupS: 2, durationS: 10 },
     list: { rounds: 1, warmupS: 0, durationS: 1 },
     help: { rounds: 1, warmupS: 0, durationS: 1 },
