@@ -58,6 +58,7 @@ interface SizeResult {
   readonly rows: number;
   readonly generateMs: number;
   readonly dbBytes: number;
+  /** Median over every start (one per scenario and round). */
   readonly startMs: number;
   readonly idleRssBytes: number;
   readonly scenarios: Record<
@@ -77,19 +78,20 @@ async function measureSize(opts: Options, generator: Generator, principals: numb
     const starts: number[] = [];
     const idle: number[] = [];
     const windows = new Map<string, WindowResult[]>(SCALE_SCENARIOS.map((s) => [s.id, []]));
+    // Each scenario on a server of its own: a scenario's after-effects (the batched last-use
+    // writes of thousands of API keys, say) must not land in the next scenario's window.
     for (let round = 1; round <= opts.rounds; round++) {
-      const server = await startServer({
-        argv: [process.execPath, GATEHOUSE_BIN, 'serve', '--data-dir', dir, '--port', '0', '--log-level', 'warn'],
-        cwd: ROOT,
-        ready: 'socket',
-        timeoutMs: 300_000,
-      });
-      const forget = onCleanup(() => server.stop());
-      try {
-        starts.push(server.startMs);
-        idle.push(rssBytes(server.pid));
-        log(`[${sizeLabel(principals)}] round ${round}/${opts.rounds}: started in ${server.startMs.toFixed(0)} ms, RSS ${fmtMiB(rssBytes(server.pid))} MiB`);
-        for (const s of SCALE_SCENARIOS) {
+      for (const s of SCALE_SCENARIOS) {
+        const server = await startServer({
+          argv: [process.execPath, GATEHOUSE_BIN, 'serve', '--data-dir', dir, '--port', '0', '--log-level', 'warn'],
+          cwd: ROOT,
+          ready: 'socket',
+          timeoutMs: 300_000,
+        });
+        const forget = onCleanup(() => server.stop());
+        try {
+          starts.push(server.startMs);
+          idle.push(rssBytes(server.pid));
           const w = await measure(
             { generator, connections: opts.connections, warmupS: opts.warmupS, durationS: opts.durationS, noiseLimit: opts.noiseLimit, round, repeatBudget },
             server.url,
@@ -99,11 +101,15 @@ async function measureSize(opts: Options, generator: Generator, principals: numb
           );
           windows.get(s.id)?.push(w);
           const errs = w.non2xx + w.socketErrors;
-          log(`  ${s.id.padEnd(20)} ${fmtRate(w.rps).padStart(7)} req/s  ${w.cpuUsPerRequest.toFixed(0)} µs CPU/req  p99 ${fmtMs(w.p99Ms)} ms  RSS ${fmtMiB(w.rssPeakBytes)} MiB${errs ? `  ${errs} errors` : ''}  other CPU ${w.foreignCores.toFixed(2)}`);
+          log(
+            `[${sizeLabel(principals)}] round ${round}/${opts.rounds} ${s.id.padEnd(18)} started in ${server.startMs.toFixed(0)} ms  ` +
+              `${fmtRate(w.rps).padStart(7)} req/s  ${w.cpuUsPerRequest.toFixed(0)} µs CPU/req  p99 ${fmtMs(w.p99Ms)} ms  ` +
+              `RSS ${fmtMiB(w.rssPeakBytes)} MiB${errs ? `  ${errs} errors` : ''}  other CPU ${w.foreignCores.toFixed(2)}`,
+          );
+        } finally {
+          forget();
+          await server.stop();
         }
-      } finally {
-        forget();
-        await server.stop();
       }
     }
     const scenarios: SizeResult['scenarios'] = {};
