@@ -34,6 +34,11 @@ export interface Rotation {
   refreshExpiresAt(session: Session, now: number): number;
   /** More writes that belong to the rotation (e.g. a new opaque access token). */
   inTransaction?(tx: Store, session: Session, now: number): Promise<void>;
+  /**
+   * Seconds a used refresh token still refreshes (a concurrent refresh by the same client);
+   * 0 = strictly single use. Default: the `refreshReuseGrace` setting.
+   */
+  readonly reuseGrace?: number;
 }
 
 export interface Rotated {
@@ -162,13 +167,14 @@ export class SessionService {
 
   /**
    * The refresh rule every kind of session shares: the presented token must be known, unused
-   * (or used within the grace window: a concurrent refresh) and belong to a live session of an
-   * existing principal that `rotation.accept` takes; then it is used up and a new one issued in
-   * one transaction. A token presented again after the window revokes its whole session.
+   * (or used within the rotation's grace window: a concurrent refresh) and belong to a live
+   * session of an existing principal that `rotation.accept` takes; then it is used up and a new
+   * one issued in one transaction. A token presented again after the window revokes its whole
+   * session; with a window of 0 any second presentation does.
    */
   async rotate(refreshToken: string, rotation: Rotation): Promise<Rotated> {
     const now = this.#clock.now();
-    const graceMs = this.#settings.refreshReuseGrace * 1000;
+    const graceMs = (rotation.reuseGrace ?? this.#settings.refreshReuseGrace) * 1000;
     const tokenHash = sha256Hex(refreshToken);
     const record = await this.#store.getRefreshToken(tokenHash);
     if (!record) throw new SessionExpiredError();

@@ -149,7 +149,8 @@ export class TppService {
 
   /**
    * POST /authorize/token: a new access token and a new refresh token for a refresh token of
-   * this client's grant; the grant's end does not move. Reuse detection is the sessions' own.
+   * this client's grant; the grant's end does not move. TPP refresh tokens are strictly single
+   * use: a second presentation, even at once, is reuse and revokes the grant (no grace window).
    */
   async refresh(clientId: string, refreshToken: string): Promise<TppTokens> {
     const policy = await this.#load();
@@ -167,6 +168,7 @@ export class TppService {
         issued.scope = printTppScope(effective);
       },
       refreshExpiresAt: (session) => session.expiresAt,
+      reuseGrace: 0,
       inTransaction: async (tx, session, now) => {
         issued.access = accessToken(session, app.application, now);
         await tx.insertAccessToken(issued.access.record);

@@ -1,5 +1,6 @@
-// POST /vedauth/authorize/token — refresh tokens are single use (reuse revokes the grant, after
-// the window for concurrent refreshes), bound to their client and to this face.
+// POST /vedauth/authorize/token — refresh tokens are strictly single use as in TPP (any second
+// presentation, even at once, revokes the grant: no window for concurrent refreshes), bound to
+// their client and to this face.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -10,7 +11,6 @@ import {
   bearer,
   grantsOf,
   refreshRequest,
-  REUSE_GRACE_MS,
   revokeRequest,
   send,
   venafiHarness,
@@ -19,14 +19,14 @@ import {
 } from './fixtures.ts';
 
 describe('POST /vedauth/authorize/token (security)', () => {
-  test('the old refresh token is refused after the grace window, and the reuse revokes the whole grant', async () => {
+  test('the old refresh token is refused right after a refresh, and the reuse revokes the whole grant', async () => {
     const h = await venafiHarness();
     try {
       const first = await authorizeAs(h, 'walt', 'vcert-cli', 'certificate:manage');
       const rotated = await refreshRequest(h, 'vcert-cli', first.refresh_token ?? '');
       assert.equal(rotated.statusCode, 200);
       const second = rotated.json<TokenJson>();
-      h.clock.advance(REUSE_GRACE_MS + 1000);
+      // no time passes: the queue server's window for concurrent refreshes does not apply here
       assertOAuthError(await refreshRequest(h, 'vcert-cli', first.refresh_token ?? ''), 400, 'invalid_grant');
       // the legitimately rotated tokens die with the grant
       assertOAuthError(await refreshRequest(h, 'vcert-cli', second.refresh_token ?? ''), 400, 'invalid_grant');
@@ -39,7 +39,7 @@ describe('POST /vedauth/authorize/token (security)', () => {
     }
   });
 
-  test('within the window, two refreshes with the same token (one client, two threads) both succeed', async () => {
+  test('two refreshes at once with the same token: one answers 200, the other 400, and the grant is revoked', async () => {
     const h = await venafiHarness();
     try {
       const first = await authorizeAs(h, 'walt', 'vcert-cli', 'certificate:manage');
@@ -48,10 +48,38 @@ describe('POST /vedauth/authorize/token (security)', () => {
         refreshRequest(h, 'vcert-cli', first.refresh_token ?? ''),
       ]);
       assert.deepEqual(
-        results.map((r) => r.statusCode),
-        [200, 200],
+        results.map((r) => r.statusCode).sort(),
+        [200, 400],
       );
-      for (const r of results) assert.equal((await verifyRequest(h, r.json<TokenJson>().access_token)).statusCode, 200);
+      const refused = results.find((r) => r.statusCode === 400);
+      assert.ok(refused);
+      assertOAuthError(refused, 400, 'invalid_grant');
+      const winner = results.find((r) => r.statusCode === 200)?.json<TokenJson>();
+      assert.ok(winner);
+      assertOAuthError(await verifyRequest(h, winner.access_token), 401, 'invalid_token');
+      assertOAuthError(await refreshRequest(h, 'vcert-cli', winner.refresh_token ?? ''), 400, 'invalid_grant');
+      const [grant] = await grantsOf(h, 'walt');
+      assert.notEqual(grant?.revokedAt, null);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('refreshReuseGrace (the queue server\'s window) does not loosen TPP refresh tokens', async () => {
+    const h = await venafiHarness({ refreshReuseGrace: 300 });
+    try {
+      const first = await authorizeAs(h, 'walt', 'vcert-cli', 'certificate:manage');
+      assert.equal((await refreshRequest(h, 'vcert-cli', first.refresh_token ?? '')).statusCode, 200);
+      h.clock.advance(1000);
+      assertOAuthError(await refreshRequest(h, 'vcert-cli', first.refresh_token ?? ''), 400, 'invalid_grant');
+      const [grant] = await grantsOf(h, 'walt');
+      assert.notEqual(grant?.revokedAt, null);
+      // the queue server's refresh tokens keep their window
+      const queue = await login(h.app, 'walt', 'walt_password');
+      const refresh = () => send(h, { method: 'POST', url: '/api/auth/session/refresh', payload: { refresh_token: queue.refresh_token } });
+      assert.equal((await refresh()).statusCode, 200);
+      h.clock.advance(1000);
+      assert.equal((await refresh()).statusCode, 200);
     } finally {
       await h.close();
     }

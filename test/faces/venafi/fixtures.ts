@@ -45,8 +45,6 @@ export const PASSWORDS: Readonly<Record<string, string>> = {
 /** TPP's defaults (reference/venafi.md): tokens 90 days, grants a year. */
 export const DEFAULT_ACCESS_TTL = 90 * 86400;
 export const DEFAULT_GRANT_TTL = 365 * 86400;
-/** The default window in which a used refresh token still refreshes (concurrent refreshes). */
-export const REUSE_GRACE_MS = 10_000;
 
 export const AUTHORIZE = '/vedauth/authorize/oauth';
 export const TOKEN = '/vedauth/authorize/token';
