@@ -14,6 +14,7 @@ import {
 import { VERSION } from '../version.ts';
 import { accountCommands } from './commands/account.ts';
 import { appCommands } from './commands/apps.ts';
+import { certCommands } from './commands/cert.ts';
 import { copyCommand } from './commands/copy.ts';
 import { policyCommands } from './commands/policy.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -67,6 +68,7 @@ export function buildProgram(io: Io): Command {
   appCommands(program, io);
   accountCommands(program, io);
   copyCommand(program, io);
+  certCommands(program, io);
   program.addHelpText('after', () => programHelp(io));
   overrideExits(program);
   return program;
