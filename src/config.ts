@@ -38,12 +38,19 @@ export interface Config {
   readonly passwordConcurrency: number;
   /** Seconds between writes of batched last-use times (API keys). */
   readonly activityFlushInterval: number;
+  /** PEM certificate (chain) to serve HTTPS with; set together with tlsKey. */
+  readonly tlsCert: string | null;
+  /** PEM private key of tlsCert (RSA or ECDSA, not encrypted). */
+  readonly tlsKey: string | null;
+  /** A plain-HTTP port that only redirects to HTTPS (with TLS only); null = none. */
+  readonly httpRedirectPort: number | null;
 }
 
 type Kind =
   | { type: 'string'; nonEmpty?: boolean }
   | { type: 'nullableString' }
   | { type: 'int'; min: number; max: number }
+  | { type: 'nullableInt'; min: number; max: number }
   | { type: 'bool' }
   | { type: 'list' }
   | { type: 'enum'; values: readonly string[] };
@@ -70,7 +77,7 @@ export const CONFIG_KEYS: Readonly<Record<keyof Config, KeySpec>> = {
   sessionMaxAge: { kind: { type: 'int', min: 1, max: 10 * 365 * DAY }, help: 'session lifetime, seconds' },
   refreshReuseGrace: {
     kind: { type: 'int', min: 0, max: 300 },
-    help: 'seconds a just-used refresh token may be presented again (concurrent refreshes) before it counts as reuse',
+    help: 'seconds a just-used refresh token may be presented again (concurrent refreshes) before it counts as reuse (queue-server face; TPP refresh tokens are strictly single use)',
   },
   keyRotationInterval: { kind: { type: 'int', min: 60, max: 10 * 365 * DAY }, help: 'signing key rotation, seconds' },
   passwordProviders: { kind: { type: 'list' }, help: 'login provider names (comma-separated)' },
@@ -82,6 +89,12 @@ export const CONFIG_KEYS: Readonly<Record<keyof Config, KeySpec>> = {
   argon2Parallelism: { kind: { type: 'int', min: 1, max: 64 }, help: 'argon2id lanes' },
   passwordConcurrency: { kind: { type: 'int', min: 1, max: 256 }, help: 'password hashes running at once' },
   activityFlushInterval: { kind: { type: 'int', min: 1, max: 3600 }, help: 'seconds between last-use writes' },
+  tlsCert: { kind: { type: 'nullableString' }, help: 'serve HTTPS with this PEM certificate chain (with --tls-key; reloaded on SIGHUP)' },
+  tlsKey: { kind: { type: 'nullableString' }, help: 'PEM private key (RSA or ECDSA) of the TLS certificate' },
+  httpRedirectPort: {
+    kind: { type: 'nullableInt', min: 0, max: 65535 },
+    help: 'also listen for plain HTTP on this port, only to redirect to HTTPS (needs TLS)',
+  },
 };
 
 export const DEFAULTS: Omit<Config, 'databaseUrl'> & { databaseUrl: string } = {
@@ -105,6 +118,9 @@ export const DEFAULTS: Omit<Config, 'databaseUrl'> & { databaseUrl: string } = {
   argon2Parallelism: 1,
   passwordConcurrency: 2,
   activityFlushInterval: 5,
+  tlsCert: null,
+  tlsKey: null,
+  httpRedirectPort: null,
 };
 
 export class ConfigError extends Error {
@@ -202,6 +218,20 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     );
   }
   if (out.bundle) out.bundle = resolve(cwd, out.bundle as string);
+  if (out.tlsCert) out.tlsCert = resolve(cwd, out.tlsCert as string);
+  if (out.tlsKey) out.tlsKey = resolve(cwd, out.tlsKey as string);
+  if ((out.tlsCert === null) !== (out.tlsKey === null)) {
+    const [given, missing] = out.tlsCert === null ? ['tlsKey', 'tlsCert'] : ['tlsCert', 'tlsKey'];
+    throw new ConfigError(`${given} (from ${raw[given]?.from}) needs ${missing} too: HTTPS takes a certificate and its key`);
+  }
+  if (out.httpRedirectPort !== null && out.tlsCert === null) {
+    throw new ConfigError(
+      `httpRedirectPort (from ${raw.httpRedirectPort?.from}) redirects plain HTTP to HTTPS: it needs tlsCert and tlsKey`,
+    );
+  }
+  if (out.httpRedirectPort !== null && out.httpRedirectPort !== 0 && out.httpRedirectPort === out.port) {
+    throw new ConfigError(`httpRedirectPort and port are both ${out.port as number}: the redirect needs a port of its own`);
+  }
   const providers = out.passwordProviders as string[];
   const providersFrom = raw.passwordProviders?.from;
   if (providers.length === 0) {
@@ -228,7 +258,9 @@ function coerce(key: string, kind: Kind, value: unknown, from: string): unknown 
       if (value === null) return null;
       if (typeof value !== 'string') return fail('a string');
       return value === '' ? null : value;
-    case 'int': {
+    case 'int':
+    case 'nullableInt': {
+      if (kind.type === 'nullableInt' && (value === null || value === '')) return null;
       const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
       if (typeof n !== 'number' || !Number.isInteger(n) || n < kind.min || n > kind.max) {
         return fail(`an integer from ${kind.min} to ${kind.max}`);

@@ -1,6 +1,7 @@
 // Builds the HTTP application (no listening here: tests call app.inject(), the server listens).
 
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
@@ -20,7 +21,15 @@ export interface AppOptions {
   /** Collect process metrics (CPU, memory, event loop); off in tests. */
   readonly defaultMetrics?: boolean;
   readonly version?: string;
+  /**
+   * Serve HTTPS with these options (certificate, key, protocol versions), with
+   * `Strict-Transport-Security` on every answer; default: plain HTTP.
+   */
+  readonly https?: HttpsOptions;
 }
+
+/** HSTS when serving HTTPS: browsers use nothing but HTTPS for this host for a year. */
+export const HSTS = 'max-age=31536000';
 
 /** Strips credentials from a URL before it is logged. */
 export function redactQuery(url: string): string {
@@ -47,9 +56,16 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
       void (reply as FastifyReply).code(status).send({ detail: error.message });
     },
   };
+  // Fastify types an HTTPS app apart; it routes the same, so it is handled as any other app here.
+  if (options.https) (fastifyOptions as FastifyServerOptions & { https?: HttpsOptions }).https = options.https;
   const app = options.logger ? Fastify({ ...fastifyOptions, loggerInstance: options.logger }) : Fastify(fastifyOptions);
   app.decorate('services', services);
   app.decorateRequest('auth', undefined);
+  if (options.https) {
+    // Set on the raw response before Fastify sees the request, so that every answer carries it:
+    // errors raised before routing and the 503s of a closing server included.
+    app.server.prependListener('request', (_request, response) => response.setHeader('strict-transport-security', HSTS));
+  }
 
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: config.bodyLimit });

@@ -172,6 +172,9 @@ describe('refusals', () => {
     argon2Parallelism: 65,
     passwordConcurrency: true,
     activityFlushInterval: null,
+    tlsCert: 7,
+    tlsKey: ['key.pem'],
+    httpRedirectPort: 70000,
   };
 
   for (const [key, value] of Object.entries(badInFile)) {
@@ -203,6 +206,7 @@ describe('refusals', () => {
     argon2Parallelism: 'one',
     passwordConcurrency: '1000',
     activityFlushInterval: '3601',
+    httpRedirectPort: 'http',
   };
   for (const [key, value] of Object.entries(badInEnv)) {
     test(`${key}: a bad environment value names the key and the variable`, () => {
@@ -247,5 +251,33 @@ describe('refusals', () => {
     refuses(() => loadConfig({ file: list, env: {}, cwd: dir }), list, 'mapping');
     const scalar = file('scalar.json', '42');
     refuses(() => loadConfig({ file: scalar, env: {}, cwd: dir }), scalar, 'mapping');
+  });
+});
+
+describe('TLS settings', () => {
+  test('off by default; certificate and key paths are resolved like the bundle', () => {
+    const plain = loadConfig({ env: {}, cwd: dir });
+    assert.equal(plain.tlsCert, null);
+    assert.equal(plain.tlsKey, null);
+    assert.equal(plain.httpRedirectPort, null);
+    const config = loadConfig({
+      env: { GATEHOUSE_TLS_CERT: 'tls/cert.pem', GATEHOUSE_TLS_KEY: '/etc/gatehouse/key.pem', GATEHOUSE_HTTP_REDIRECT_PORT: '8080' },
+      cwd: dir,
+    });
+    assert.equal(config.tlsCert, join(dir, 'tls', 'cert.pem'));
+    assert.equal(config.tlsKey, '/etc/gatehouse/key.pem');
+    assert.equal(config.httpRedirectPort, 8080);
+  });
+
+  test('a certificate without its key, or a key without its certificate, is refused', () => {
+    refuses(() => loadConfig({ env: {}, flags: { tlsCert: 'cert.pem' }, cwd: dir }), 'tlsCert', 'flag --tls-cert', 'needs tlsKey');
+    refuses(() => loadConfig({ env: { GATEHOUSE_TLS_KEY: 'key.pem' }, cwd: dir }), 'tlsKey', 'environment GATEHOUSE_TLS_KEY', 'needs tlsCert');
+  });
+
+  test('the redirect listener needs TLS and a port of its own', () => {
+    refuses(() => loadConfig({ env: {}, flags: { httpRedirectPort: 8080 }, cwd: dir }), 'httpRedirectPort', 'flag --http-redirect-port', 'tlsCert');
+    const tls = { tlsCert: 'cert.pem', tlsKey: 'key.pem' };
+    refuses(() => loadConfig({ env: {}, flags: { ...tls, port: 8443, httpRedirectPort: '8443' }, cwd: dir }), 'httpRedirectPort', '8443');
+    assert.equal(loadConfig({ env: {}, flags: { ...tls, port: 0, httpRedirectPort: 0 }, cwd: dir }).httpRedirectPort, 0);
   });
 });

@@ -4,7 +4,7 @@
 
 import type { Command } from 'commander';
 import { randomBytes, webcrypto, X509Certificate, createPrivateKey } from 'node:crypto';
-import { chmodSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CliError, EXIT } from '../errors.ts';
@@ -121,6 +121,9 @@ export function certCommands(program: Command, io: Io): void {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const certPath = join(dir, 'cert.pem');
       const keyPath = join(dir, 'key.pem');
+      // both or neither: never a new key beside an old certificate
+      const existing = opts.force ? undefined : [keyPath, certPath].find((path) => existsSync(path));
+      if (existing) throw new CliError(`${existing} exists already: pass --force to replace it`, EXIT.invalid);
       writeNew(keyPath, key, 0o600, opts.force === true);
       writeNew(certPath, cert, 0o644, opts.force === true);
       const parsed = new X509Certificate(cert);

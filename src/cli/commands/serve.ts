@@ -14,7 +14,8 @@ function valueName(key: keyof Config): string {
   const kind = CONFIG_KEYS[key].kind;
   switch (kind.type) {
     case 'int':
-      return key === 'port' ? 'port' : 'n';
+    case 'nullableInt':
+      return key === 'port' || key === 'httpRedirectPort' ? 'port' : 'n';
     case 'bool':
       return 'bool';
     case 'list':
@@ -22,7 +23,7 @@ function valueName(key: keyof Config): string {
     case 'enum':
       return 'level';
     default:
-      return key === 'bundle' ? 'file' : key === 'host' ? 'address' : 'value';
+      return key === 'bundle' || key === 'tlsCert' || key === 'tlsKey' ? 'file' : key === 'host' ? 'address' : 'value';
   }
 }
 
@@ -56,7 +57,8 @@ export function serveCommand(program: Command, io: Io): void {
   command.addHelpText(
     'after',
     '\nPrecedence: flags > GATEHOUSE_* environment > config file > defaults.\n' +
-      'The server notices policy changes made by "gatehouse apply" or "gatehouse user ..." while it runs.\n',
+      'The server notices policy changes made by "gatehouse apply" or "gatehouse user ..." while it runs.\n' +
+      'With --tls-cert and --tls-key it serves HTTPS; SIGHUP reloads the certificate and key without a restart.\n',
   );
   command.action(async (opts: LocalOptions) => {
     const flags: Partial<Record<keyof Config, unknown>> = {};
@@ -65,7 +67,7 @@ export function serveCommand(program: Command, io: Io): void {
       if (value !== undefined) flags[key] = value;
     }
     const config = configFrom(io, opts, flags);
-    const { closeOnSignals, ListenError, startServer } = await import('../../server.ts');
+    const { closeOnSignals, ListenError, reloadTlsOnSighup, startServer } = await import('../../server.ts');
     let server;
     try {
       server = await startServer(config);
@@ -74,5 +76,6 @@ export function serveCommand(program: Command, io: Io): void {
       throw error;
     }
     closeOnSignals(server);
+    reloadTlsOnSighup(server);
   });
 }
