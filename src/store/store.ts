@@ -74,6 +74,21 @@ export interface Store {
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
   /** Subscribes to changes made through any store on the same database; returns an unsubscribe. */
   onChange(listener: (event: ChangeEvent) => void): () => void;
+  /**
+   * Whether changes made elsewhere reach onChange now. False while a change feed that was asked
+   * for is down (PostgreSQL: the LISTEN connection is lost; `{kind:'all'}` is reported when it
+   * is lost and again when it is back): caches must then not keep what they read. A store opened
+   * without a feed (no polling, no LISTEN) answers true: its user has said that no one else
+   * writes.
+   */
+  hearsChanges(): boolean;
+  /**
+   * Looks for changes made elsewhere now, where the backend can do so cheaply, and reports them
+   * to onChange before it returns (SQLite: the data_version check of the poller, at most once a
+   * millisecond; PostgreSQL: nothing, notifications arrive by themselves). Caches call it before
+   * answering from memory, so a write by another process is seen by the next request.
+   */
+  noticeChanges(): void;
 
   // principals
   createPrincipal(p: NewPrincipal): Promise<PrincipalWithSecret>;

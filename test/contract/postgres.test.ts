@@ -178,6 +178,39 @@ describe('postgres specifics', () => {
     });
   });
 
+  test('when its LISTEN connection is lost a store reports {kind:"all"} at once and hears nothing until it is back', async (t) => {
+    await withStores(t, 1, async ([store], _schema, appName) => {
+      assert.ok(store);
+      const heard: boolean[] = [];
+      store.onChange((e) => {
+        if (e.kind === 'all') heard.push(store.hearsChanges());
+      });
+      assert.equal(await store.listening(), true);
+      assert.equal(store.hearsChanges(), true);
+      heard.length = 0; // the 'all' of the first connection
+      const lost = waitForEvent(store, (e) => e.kind === 'all', 'all when the connection is lost', 10_000);
+      assert.ok((await terminate(appName)) >= 1);
+      await lost;
+      assert.equal(heard[0], false, 'the first report comes while the connection is down');
+      assert.equal(await store.listening(10_000), true);
+      assert.equal(store.hearsChanges(), true, 'hears changes again');
+      assert.equal(heard.at(-1), true, 'and reports {kind:"all"} once it is back');
+    });
+  });
+
+  test('a store opened without LISTEN hears changes by its own say-so (one writer)', async (t) => {
+    if (!(await needPostgres(t))) return;
+    const schema = await createSchema();
+    const store = openPostgresStore({ url: schema.url, listen: false });
+    try {
+      store.onChange(() => undefined);
+      assert.equal(store.hearsChanges(), true);
+    } finally {
+      await store.close();
+      await schema.drop();
+    }
+  });
+
   test('pooled connections terminated by the server: reads recover at once, every failure is StoreUnavailableError', async (t) => {
     await withStores(t, 1, async ([store], _schema, appName) => {
       assert.ok(store);

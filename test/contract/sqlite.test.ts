@@ -120,6 +120,16 @@ describe('sqlite specifics', () => {
     }
   });
 
+  test('a SQLite store says it hears changes, with or without its poller (writes of others are polled for, or not expected)', async () => {
+    const { a, b, close } = await twoConnections(10);
+    try {
+      assert.equal(a.hearsChanges(), true);
+      assert.equal(b.hearsChanges(), true);
+    } finally {
+      await close();
+    }
+  });
+
   test('the poller stays quiet about the connection’s own writes', async () => {
     const { a, close } = await twoConnections();
     try {

@@ -4,8 +4,8 @@
 // - Migrations run under a transaction-level advisory lock, so nodes starting together are safe.
 // - Changes are announced with NOTIFY inside the writing transaction (delivered on commit) and
 //   heard on one dedicated LISTEN connection; listeners in this process are told directly after
-//   commit. When the LISTEN connection is lost and comes back, `{kind:'all'}` is reported,
-//   because changes made meanwhile were not heard.
+//   commit. When the LISTEN connection is lost, and again when it comes back, `{kind:'all'}` is
+//   reported, because changes made meanwhile are not heard; hearsChanges() is false meanwhile.
 // - A database that cannot be reached surfaces as StoreUnavailableError; unique and foreign key
 //   violations as ConflictError.
 
@@ -364,6 +364,15 @@ export class PostgresStore implements Store {
     }
     return () => this.#s.listeners.delete(listener);
   }
+
+  /** False while the LISTEN connection this store keeps is down (or not up yet). */
+  hearsChanges(): boolean {
+    if (!this.#s.listen) return true;
+    return this.#s.listener?.up ?? false;
+  }
+
+  /** Nothing to do: other nodes' changes arrive by LISTEN/NOTIFY as they commit. */
+  noticeChanges(): void {}
 
   /** Resolves once the LISTEN connection is up (for tests and orderly start-up); false if not listening. */
   async listening(timeoutMs = 5000): Promise<boolean> {
@@ -864,8 +873,9 @@ export function parseNotification(payload: string | undefined, ownOrigin: string
 
 /**
  * The dedicated LISTEN connection. It reconnects by itself (with backoff) whenever the
- * connection fails or a heartbeat goes unanswered, and reports `{kind:'all'}` each time it
- * (re)starts listening, since changes made while it was away were not heard.
+ * connection fails or a heartbeat goes unanswered, and reports `{kind:'all'}` when it loses the
+ * connection (what is cached can no longer be kept current) and each time it (re)starts
+ * listening, since changes made while it was away were not heard.
  */
 class Listener {
   readonly #s: Shared;
@@ -882,6 +892,10 @@ class Listener {
     this.#s = shared;
     this.#identity = identity;
     void this.#connect();
+  }
+
+  get up(): boolean {
+    return this.#up;
   }
 
   ready(timeoutMs: number): Promise<boolean> {
@@ -931,6 +945,7 @@ class Listener {
   #lost(client: pg.Client): void {
     if (this.#client !== client) return;
     this.#client = null;
+    const wasUp = this.#up;
     this.#up = false;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#heartbeat = null;
@@ -938,6 +953,9 @@ class Listener {
     client.on('error', () => undefined);
     client.end().catch(() => undefined);
     if (this.#stopped) return;
+    // changes made from now on go unheard until the connection is back: what was cached may
+    // become stale unnoticed, so caches drop it now (and keep nothing until hearsChanges())
+    if (wasUp) deliver(this.#s, { kind: 'all' });
     const delay = this.#delay;
     this.#delay = Math.min(this.#delay * 2, RECONNECT_MAX_MS);
     this.#timer = setTimeout(() => void this.#connect(), delay);

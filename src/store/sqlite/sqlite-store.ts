@@ -48,6 +48,8 @@ interface Shared {
   txDone: Promise<void> | null;
   dataVersion: number;
   poller: NodeJS.Timeout | null;
+  /** performance.now() of the last look at data_version. */
+  polledAt: number;
   closed: boolean;
 }
 
@@ -84,6 +86,7 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     txDone: null,
     dataVersion: 0,
     poller: null,
+    polledAt: 0,
     closed: false,
   };
   const store = new SqliteStore(shared, false);
@@ -176,6 +179,7 @@ export class SqliteStore implements Store {
    */
   pollForeignWrites(): void {
     if (this.#s.closed || this.#s.txDone) return;
+    this.#s.polledAt = performance.now();
     try {
       const version = this.dataVersion();
       if (version !== this.#s.dataVersion) {
@@ -282,6 +286,22 @@ export class SqliteStore implements Store {
   onChange(listener: (event: ChangeEvent) => void): () => void {
     this.#s.listeners.add(listener);
     return () => this.#s.listeners.delete(listener);
+  }
+
+  /** Always: other processes' writes are noticed by polling (or, with polling off, not expected). */
+  hearsChanges(): boolean {
+    return true;
+  }
+
+  /**
+   * The poller's check, run now if it last ran more than a millisecond ago (it costs a few µs);
+   * only when polling is on (with polling off no other process is expected to write).
+   */
+  noticeChanges(): void {
+    if (this.#s.poller === null) return;
+    const now = performance.now();
+    if (now - this.#s.polledAt < 1) return;
+    this.pollForeignWrites();
   }
 
   // ---- principals --------------------------------------------------------------------------
