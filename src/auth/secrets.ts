@@ -1,7 +1,7 @@
 // Secret formats and digests. Secrets are only ever stored as digests; high-entropy secrets
 // (API keys, refresh tokens) are digested with SHA-256, passwords with argon2id (passwords.ts).
 
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 
 /** API key secret: 36 random bytes as 72 hex characters (32 bytes of entropy plus the public first eight). */
 export function newApiKeySecret(): string {
@@ -13,7 +13,7 @@ const HEX72 = /^[0-9a-f]{72}$/i;
 /** Digest of an API key secret: sha256 over the secret's bytes, hex. Null when it cannot be a key. */
 export function apiKeyDigest(secret: string): string | null {
   if (!HEX72.test(secret)) return null;
-  return createHash('sha256').update(Buffer.from(secret, 'hex')).digest('hex');
+  return hash('sha256', Buffer.from(secret, 'hex'), 'hex');
 }
 
 /** Opaque refresh token: 32 random bytes, base64url. */
@@ -22,7 +22,7 @@ export function newRefreshToken(): string {
 }
 
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 /** Constant-time equality of two strings (false for different lengths without early exit on content). */

@@ -100,8 +100,11 @@ export interface Decision {
   readonly reasons: readonly string[];
 }
 
+const NOTHING_REQUIRED: Decision = Object.freeze({ allowed: true, missing: Object.freeze([]), reasons: Object.freeze([]) });
+
 /** Is a caller holding `had` allowed to do something that requires `required`? */
 export function decide(required: readonly string[], had: readonly string[], grants: readonly Grant[] = []): Decision {
+  if (required.length === 0) return NOTHING_REQUIRED; // every request of a route that needs no scope
   const held = new Set(had);
   const missing = required.filter((s) => !held.has(s));
   const reasons: string[] = [];

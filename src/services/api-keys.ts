@@ -2,7 +2,7 @@
 // kept. A key's scopes are stored as asked (or `inherit`) and capped by its owner's at use.
 
 import { apiKeyDigest, newApiKeySecret, newId } from '../auth/secrets.ts';
-import { NotAuthenticatedError, NotFoundError, ScopesNotSubsetError, ValidationError } from '../core/errors.ts';
+import { InvalidApiKeyError, NotAuthenticatedError, NotFoundError, ScopesNotSubsetError, ValidationError } from '../core/errors.ts';
 import type { ApiKey } from '../core/model.ts';
 import { newApiKeyScopes } from '../core/policy.ts';
 import type { Clock } from '../core/time.ts';
@@ -84,7 +84,12 @@ export class ApiKeyService {
 
   /** The key a secret belongs to (keys that may be used now only), with its latest use. */
   async info(secret: string): Promise<ApiKey> {
-    return this.withActivity((await this.#auth.lookupApiKey(secret)).key);
+    const { key } = await this.#auth.lookupApiKey(secret);
+    // the key as stored now: its last use may have been written since it was cached (here or by
+    // another node)
+    const stored = await this.#store.getApiKeyBySecretHash(key.secretHash);
+    if (!stored) throw new InvalidApiKeyError();
+    return this.withActivity(stored);
   }
 
   async list(principalId: string): Promise<ApiKey[]> {

@@ -9,6 +9,7 @@ import { ActivityRecorder } from './activity.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { ApplicationService } from './applications.ts';
 import { AuthService } from './authenticate.ts';
+import { CredentialCache } from './credential-cache.ts';
 import { BundleService } from './bundle.ts';
 import { KeyService } from './keys.ts';
 import { PolicyCache } from './policy-cache.ts';
@@ -34,6 +35,8 @@ export interface Services {
   readonly applications: ApplicationService;
   readonly passwords: PasswordHasher;
   readonly activity: ActivityRecorder;
+  /** Credentials and principals in use, held in memory for the hot paths. */
+  readonly cache: CredentialCache;
   /** Hooks the HTTP layer sets to count events (metrics); optional. */
   readonly events: SessionEvents;
   /** Database reachable? Used by /readyz. */
@@ -60,7 +63,8 @@ export async function createServices(config: Config, store: Store, options: Serv
   });
   const policy = new PolicyCache(store);
   const activity = new ActivityRecorder(store, config.activityFlushInterval * 1000);
-  const auth = new AuthService(store, clock, keys, policy, activity);
+  const cache = new CredentialCache(store, policy);
+  const auth = new AuthService(clock, keys, policy, activity, cache);
   const events: SessionEvents = {};
   const sessions = new SessionService(store, clock, keys, auth, passwords, config, {
     onLoginFailure: (reason) => events.onLoginFailure?.(reason),
@@ -70,7 +74,7 @@ export async function createServices(config: Config, store: Store, options: Serv
   const principals = new PrincipalService(store, clock, apiKeys);
   const users = new UserService(store, clock, passwords, policy);
   const bundles = new BundleService(store, clock, passwords);
-  const tpp = new TppService(store, clock, auth, sessions);
+  const tpp = new TppService(store, clock, auth, sessions, cache);
   const applications = new ApplicationService(store);
   if (options.ensureKeys ?? true) await keys.ensureSigningKey();
   let closed = false;
@@ -90,6 +94,7 @@ export async function createServices(config: Config, store: Store, options: Serv
     applications,
     passwords,
     activity,
+    cache,
     events,
     async ready() {
       try {
@@ -104,6 +109,7 @@ export async function createServices(config: Config, store: Store, options: Serv
       closed = true;
       await activity.close().catch(() => undefined);
       keys.close();
+      cache.close();
       policy.close();
       tpp.close();
       await store.close();

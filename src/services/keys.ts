@@ -77,12 +77,23 @@ export class KeyService {
     return kid;
   }
 
+  /**
+   * The loaded ring if it is still the one in force, else null (then `ring()` loads it). The same
+   * ring object is returned until the keys change or a retired key stops verifying, so a token
+   * verified with it may be trusted for as long as this returns that object.
+   */
+  currentRing(): KeyRing | null {
+    const cached = this.#ring;
+    if (!cached) return null;
+    const staleAt = cached.staleAt;
+    return staleAt === null || this.#clock.now() < staleAt ? cached : null;
+  }
+
   /** The keys in force; reloaded after a change, and when a retired key's verifying time is over. */
   async ring(): Promise<KeyRing> {
     const cached = this.#ring;
     if (cached) {
-      const staleAt = cached.staleAt;
-      if (staleAt === null || this.#clock.now() < staleAt) return cached;
+      if (this.currentRing() === cached) return cached;
       this.#invalidate();
     }
     if (this.#loading) return this.#loading;

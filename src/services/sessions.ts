@@ -183,7 +183,7 @@ export class SessionService {
     if (!session || session.revokedAt !== null || session.expiresAt <= now || record.expiresAt <= now) {
       throw new SessionExpiredError();
     }
-    const principal = await this.#store.getPrincipal(session.principalId);
+    const principal = (await this.#auth.principal(session.principalId))?.principal;
     if (!principal) throw new SessionExpiredError();
     await rotation.accept(session, principal);
     const next = newRefreshToken();

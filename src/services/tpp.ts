@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { newId, newRefreshToken, sha256Hex } from '../auth/secrets.ts';
 import {
   AccountNotAuthorizedError,
+  GatehouseError,
   InsufficientScopeError,
   InvalidGrantError,
   InvalidScopeRequestError,
@@ -30,6 +31,7 @@ import {
 import { printTppScope, type TppScopeSet } from '../core/tpp-scope.ts';
 import type { Store } from '../store/store.ts';
 import type { AuthService } from './authenticate.ts';
+import type { CredentialCache } from './credential-cache.ts';
 import type { SessionService } from './sessions.ts';
 
 /** Longest string taken for an access token: ours are 44 characters. */
@@ -84,13 +86,15 @@ export class TppService {
   readonly #clock: Clock;
   readonly #auth: AuthService;
   readonly #sessions: SessionService;
+  readonly #cache: CredentialCache;
   #policy: TppPolicy | null = null;
   #loading: Promise<TppPolicy> | null = null;
   #generation = 0;
   readonly #unsubscribe: () => void;
 
-  constructor(store: Store, clock: Clock, auth: AuthService, sessions: SessionService) {
+  constructor(store: Store, clock: Clock, auth: AuthService, sessions: SessionService, cache: CredentialCache) {
     this.#store = store;
+    this.#cache = cache;
     this.#clock = clock;
     this.#auth = auth;
     this.#sessions = sessions;
@@ -214,15 +218,37 @@ export class TppService {
   /** A live access token of a live grant, and its principal. */
   async #lookup(token: string): Promise<{ record: AccessTokenRecord; session: Session; principal: PrincipalWithSecret }> {
     if (token === '' || token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('malformed access token');
-    const record = await this.#store.getAccessToken(sha256Hex(token));
+    const tokenHash = sha256Hex(token);
+    this.#cache.noticeChanges();
+    try {
+      return await this.#lookupHash(tokenHash);
+    } catch (error) {
+      if (!(error instanceof GatehouseError)) throw error;
+      // a refusal is confirmed with the store, which tells which one it is (a grant's tokens go
+      // with it when its principal or application is deleted)
+      const record = await this.#cache.accessToken(tokenHash);
+      const session = record ? await this.#cache.session(record.sessionId) : null;
+      this.#cache.forget({
+        accessToken: tokenHash,
+        ...(record ? { session: record.sessionId } : {}),
+        ...(session ? { principal: session.principalId } : {}),
+      });
+      return this.#lookupHash(tokenHash);
+    }
+  }
+
+  async #lookupHash(tokenHash: string): Promise<{ record: AccessTokenRecord; session: Session; principal: PrincipalWithSecret }> {
+    // from memory when in use (credential-cache.ts): the session's and the principal's entries
+    // are dropped on their change events, and expiry is checked here on every use
+    const record = await this.#cache.accessToken(tokenHash);
     if (!record) throw new InvalidTokenError('unknown access token');
     const now = this.#clock.now();
     if (record.expiresAt <= now) throw new TokenExpiredError();
-    const session = await this.#store.getSession(record.sessionId);
+    const session = await this.#cache.session(record.sessionId);
     if (!session || session.clientId === null || session.revokedAt !== null || session.expiresAt <= now) {
       throw new SessionExpiredError();
     }
-    const principal = await this.#store.getPrincipal(session.principalId);
+    const principal = (await this.#auth.principal(session.principalId))?.principal;
     if (!principal) throw new InvalidTokenError('principal no longer exists');
     return { record, session, principal };
   }
