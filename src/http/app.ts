@@ -13,6 +13,7 @@ import { blueskyFace, blueskyFrameworkError, PREFIX as BLUESKY_PREFIX } from './
 import { isVenafiUrl, venafiRewriteUrl } from './faces/venafi/face.ts';
 import { venafiFace, venafiFrameworkError } from './faces/venafi/plugin.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
+import { deferredChildLoggerFactory } from './plugins/request-logger.ts';
 import './types.ts';
 
 export interface AppOptions {
@@ -58,7 +59,9 @@ export async function buildApp(services: Services, options: AppOptions = {}): Pr
   };
   // Fastify types an HTTPS app apart; it routes the same, so it is handled as any other app here.
   if (options.https) (fastifyOptions as FastifyServerOptions & { https?: HttpsOptions }).https = options.https;
-  const app = options.logger ? Fastify({ ...fastifyOptions, loggerInstance: options.logger }) : Fastify(fastifyOptions);
+  const app = options.logger
+    ? Fastify({ ...fastifyOptions, loggerInstance: options.logger, childLoggerFactory: deferredChildLoggerFactory })
+    : Fastify(fastifyOptions);
   app.decorate('services', services);
   app.decorateRequest('auth', undefined);
   if (options.https) {
