@@ -17,6 +17,7 @@ import { createServices, type Services } from './services/index.ts';
 import { openStore, redactUrl } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { VERSION } from './version.ts';
+import { releaseStartupMemory } from './memory.ts';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -299,6 +300,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   const url = `${tls ? 'https' : 'http'}://${urlHost(config.host)}:${port}`;
   logger.info({ url, ...(redirectUrl ? { redirectFrom: redirectUrl } : {}), version: VERSION }, 'gatehouse listening');
   await hintWhenEmpty(services, logger);
+  releaseStartupMemory();
 
   const maintenance = setInterval(() => {
     void (async () => {

@@ -1,7 +1,6 @@
 // Administration of applications (Venafi API integrations) and the TPP scope catalog: the
 // operations behind `gatehouse app …`, and the checks the bundle shares.
 
-import { Value } from 'typebox/value';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.ts';
 import type { Application, ScopeCatalogEntry } from '../core/model.ts';
 import {
@@ -14,6 +13,7 @@ import {
 import { printTppScope, type TppScopeSet } from '../core/tpp-scope.ts';
 import type { Store } from '../store/store.ts';
 import { ApplicationSchema, type BundleApplication } from './bundle-schema.ts';
+import { schemaValue } from './schema-check.ts';
 
 export type ApplicationResult = { readonly ok: true; readonly application: Application } | { readonly ok: false; readonly error: string };
 
@@ -47,8 +47,8 @@ export class ApplicationService {
   }
 
   async add(input: BundleApplication): Promise<Application> {
-    if (!Value.Check(ApplicationSchema, input)) {
-      const first = [...Value.Errors(ApplicationSchema, input)][0];
+    if (!schemaValue().Check(ApplicationSchema, input)) {
+      const first = [...schemaValue().Errors(ApplicationSchema, input)][0];
       throw new ValidationError(`${first?.instancePath.slice(1) || 'application'}: ${first?.message ?? 'invalid'}`);
     }
     const result = applicationFrom(input, catalogScopeSet(await this.catalog()));

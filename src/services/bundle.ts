@@ -2,7 +2,6 @@
 // transaction: roles, groups, users, applications and the TPP scope catalog. Applying the same bundle twice changes nothing; objects absent from the bundle
 // are left alone unless `prune` is set.
 
-import { Value } from 'typebox/value';
 import { parse as parseYaml, stringify as stringifyYaml, YAMLParseError } from 'yaml';
 import { isArgon2idPhc, type PasswordHasher } from '../auth/passwords.ts';
 import { newId } from '../auth/secrets.ts';
@@ -15,6 +14,7 @@ import type { Clock } from '../core/time.ts';
 import type { Store } from '../store/store.ts';
 import { applicationFrom } from './applications.ts';
 import { BundleSchema, VALIDATED_ONLY_SECTIONS, type Bundle, type BundleGroup, type BundleUser } from './bundle-schema.ts';
+import { schemaValue } from './schema-check.ts';
 
 export interface Counts {
   created: number;
@@ -59,8 +59,8 @@ export function parseBundleText(text: string, source = 'bundle'): unknown {
 /** Checks the bundle's shape; the error lists every problem with its path. */
 export function validateBundleShape(value: unknown, source = 'bundle'): Bundle {
   if (value === null || value === undefined) return {};
-  if (!Value.Check(BundleSchema, value)) {
-    const problems = [...Value.Errors(BundleSchema, value)]
+  if (!schemaValue().Check(BundleSchema, value)) {
+    const problems = [...schemaValue().Errors(BundleSchema, value)]
       .filter((e) => e.keyword !== 'boolean')
       .slice(0, 20)
       .map((e) => {

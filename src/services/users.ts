@@ -9,7 +9,7 @@ import type { Clock } from '../core/time.ts';
 import type { ListOptions, Store } from '../store/store.ts';
 import { UserSchema } from './bundle-schema.ts';
 import type { PolicyCache } from './policy-cache.ts';
-import { Value } from 'typebox/value';
+import { schemaValue } from './schema-check.ts';
 
 export interface NewUser {
   readonly username: string;
@@ -41,8 +41,8 @@ export class UserService {
       ...(user.roles ? { roles: [...user.roles] } : {}),
       ...(user.groups ? { groups: [...user.groups] } : {}),
     };
-    if (!Value.Check(UserSchema, candidate)) {
-      const first = [...Value.Errors(UserSchema, candidate)][0];
+    if (!schemaValue().Check(UserSchema, candidate)) {
+      const first = [...schemaValue().Errors(UserSchema, candidate)][0];
       throw new ValidationError(`${first?.instancePath.slice(1) || 'user'}: ${first?.message ?? 'invalid'}`);
     }
     await this.#checkRoles(user.roles ?? []);

@@ -1,7 +1,6 @@
 // Opens the store a database URL names: `sqlite:<path>` (or `sqlite::memory:`) or `postgres://…`.
 
 import { ValidationError } from '../core/errors.ts';
-import { openPostgresStore } from './postgres/postgres-store.ts';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -17,6 +16,8 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     return openSqliteStore({ path, pollIntervalMs: options.pollIntervalMs });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
+    // Loaded only here: a server on SQLite never needs the PostgreSQL driver in memory.
+    const { openPostgresStore } = await import('./postgres/postgres-store.ts');
     // Other nodes' changes arrive by LISTEN/NOTIFY; a poll interval of 0 means "not needed".
     return openPostgresStore({ url, listen: options.pollIntervalMs !== 0 });
   }
