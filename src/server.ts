@@ -248,7 +248,21 @@ function readBundle(path: string): string {
   }
 }
 
+/**
+ * Threads of libuv's pool for a server: password hashes hold a thread each for the whole hash
+ * (tens of ms), so the pool gets `passwordConcurrency` threads for them plus 4 for everything
+ * else that runs there (WebCrypto signatures and key imports, file system, DNS): logins never
+ * take every thread from the token work of other requests. An explicit UV_THREADPOOL_SIZE wins.
+ */
+export function threadPoolSize(config: Pick<Config, 'passwordConcurrency'>, env: NodeJS.ProcessEnv): number {
+  const explicit = Number(env.UV_THREADPOOL_SIZE);
+  if (Number.isInteger(explicit) && explicit > 0) return explicit;
+  return Math.min(1024, config.passwordConcurrency + 4);
+}
+
 export async function startServer(config: Config, options: { logger?: Logger } = {}): Promise<RunningServer> {
+  // read by libuv when its pool first runs work, which nothing has done before this point
+  process.env.UV_THREADPOOL_SIZE = String(threadPoolSize(config, process.env));
   const logger = options.logger ?? createLogger(config.logLevel);
   const bundleText = config.bundle ? readBundle(config.bundle) : null;
   // Checked before anything is opened: a bad certificate or key stops start-up at once.
