@@ -101,8 +101,8 @@ export class CredentialCache {
 
   /**
    * Lets the store report changes made elsewhere before an answer comes from memory (SQLite
-   * looks at its data_version, at most once a millisecond; see Store.noticeChanges). Called once
-   * per request by the services that answer from here.
+   * looks at its data_version, at most every 10 ms; see Store.noticeChanges). Called once per
+   * request by the services that answer from here.
    */
   noticeChanges(): void {
     this.#store.noticeChanges();

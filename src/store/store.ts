@@ -84,9 +84,10 @@ export interface Store {
   hearsChanges(): boolean;
   /**
    * Looks for changes made elsewhere now, where the backend can do so cheaply, and reports them
-   * to onChange before it returns (SQLite: the data_version check of the poller, at most once a
-   * millisecond; PostgreSQL: nothing, notifications arrive by themselves). Caches call it before
-   * answering from memory, so a write by another process is seen by the next request.
+   * to onChange before it returns (SQLite: the data_version check of the poller, at most once
+   * every 10 ms; PostgreSQL: nothing, notifications arrive by themselves). Caches call it before
+   * answering from memory, so a write by another process is seen by the next request (within
+   * 10 ms when requests come faster than that).
    */
   noticeChanges(): void;
 

@@ -348,7 +348,7 @@ describe('credential caches: changes made through another SQLite connection', ()
       await twice(s, token(alice.accessToken));
       await other.services.apiKeys.revokeFor(k.principalId, k.firstEight);
       await other.services.users.setRoles('alice', ['observer']);
-      await new Promise((resolve) => setTimeout(resolve, 5)); // requests look at most once a millisecond
+      await new Promise((resolve) => setTimeout(resolve, 20)); // requests look at most every 10 ms
       await assert.rejects(s.auth.authenticate(key(secret)), InvalidApiKeyError);
       assert.deepEqual((await s.auth.authenticate(token(alice.accessToken))).roles, ['observer']);
     } finally {
