@@ -130,6 +130,44 @@ describe('sqlite specifics', () => {
     }
   });
 
+  test('last-use times are checkpointed into the database file as they commit; other writes keep the usual threshold', async () => {
+    const { dir, remove } = tempDir();
+    const path = join(dir, 'g.db');
+    const store = openSqliteStore({ path, pollIntervalMs: 0 });
+    try {
+      await store.migrate();
+      await store.createPrincipal({ id: 'p', type: 'user', username: 'u', createdAt: 1 });
+      // In WAL mode only checkpoints write the database file: its size tells whether one ran.
+      const addKeys = (prefix: string) =>
+        store.transaction(async (tx) => {
+          for (let i = 0; i < 300; i++) {
+            await tx.createApiKey({
+              id: `${prefix}${i}`,
+              principalId: 'p',
+              firstEight: 'abcd1234',
+              secretHash: `${prefix}${String(i).padStart(8, '0')}`.padEnd(64, '0'),
+              scopes: ['inherit'],
+              note: 'n'.repeat(2000), // about a page per key: some 300 pages, below the usual 1,000
+              expiresAt: null,
+              createdAt: 1,
+              latestActivity: null,
+            });
+          }
+        });
+      await addKeys('a');
+      const before = statSync(path).size;
+      await store.touchApiKeys(new Map(Array.from({ length: 300 }, (_, i) => [`a${i}`, 5])));
+      const touched = statSync(path).size;
+      assert.ok(touched > before + 300 * 2000, `the keys' pages reached the database file (${before} -> ${touched} bytes)`);
+      await addKeys('b');
+      assert.equal(statSync(path).size, touched, 'a plain write of 300 pages does not set off a checkpoint');
+      assert.equal((await store.getApiKeyBySecretHash('a00000000'.padEnd(64, '0')))?.latestActivity, 5);
+    } finally {
+      await store.close();
+      remove();
+    }
+  });
+
   test('the poller stays quiet about the connection’s own writes', async () => {
     const { a, close } = await twoConnections();
     try {
