@@ -135,6 +135,7 @@ export function summarize(profile: CpuProfile, from?: number, to?: number, top =
   return { busyMs: busy / 1000, idleMs: idle / 1000, windowed, top: rank(frames, top), byOrigin: rank(origins, 15), gatehouseInclusive: rank(inclusive, 15) };
 }
 
+/** Profiled by default; `--only REGEX` picks among all of Gatehouse's paths instead. */
 const PROFILED_PATHS = ['scopes-apikey', 'scopes-jwt'];
 
 export async function runProfile(opts: Options, generator: Generator): Promise<number> {
@@ -144,9 +145,10 @@ export async function runProfile(opts: Options, generator: Generator): Promise<n
   const dir = join(RESULTS_DIR, 'profiles', stamp);
   mkdirSync(dir, { recursive: true });
   const results: Record<string, { rps: number; p99Ms: number; profile: string; summary: ProfileSummary }> = {};
-  for (const id of PROFILED_PATHS) {
-    const path = GATEHOUSE_PATHS.find((p) => p.id === id);
-    if (!path) continue;
+  const paths = opts.only ? GATEHOUSE_PATHS.filter((p) => opts.only?.test(p.id)) : GATEHOUSE_PATHS.filter((p) => PROFILED_PATHS.includes(p.id));
+  if (paths.length === 0) log(`[profile] no Gatehouse path matches --only ${String(opts.only)}`);
+  for (const path of paths) {
+    const id = path.id;
     const name = `${id}.cpuprofile`;
     log(`[profile] ${id}: starting Gatehouse with --cpu-prof`);
     const run = await startGatehouse(SQLITE, { refreshPool: 0, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`] });
