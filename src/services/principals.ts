@@ -44,11 +44,9 @@ export class PrincipalService {
   }
 
   async details(principal: PrincipalWithSecret): Promise<PrincipalDetails> {
-    const [identities, apiKeys, sessions] = await Promise.all([
-      this.#store.listIdentities(principal.id),
-      this.#apiKeys.list(principal.id),
-      this.#store.listSessions(principal.id, { activeAt: this.#clock.now() }),
-    ]);
+    const holdings = await this.#store.listHoldings(principal.id, this.#clock.now());
+    const { identities, sessions } = holdings;
+    const apiKeys = holdings.apiKeys.map((k) => this.#apiKeys.withActivity(k));
     const times = [
       ...identities.map((i) => i.latestLogin),
       ...apiKeys.map((k) => k.latestActivity),

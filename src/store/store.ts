@@ -47,6 +47,16 @@ export interface ListOptions {
   readonly limit?: number;
 }
 
+/** What belongs to one principal, as `whoami` shows it: read together in one statement. */
+export interface Holdings {
+  /** Ordered by provider, then external id. */
+  readonly identities: Identity[];
+  /** Ordered by creation time, then id. */
+  readonly apiKeys: ApiKey[];
+  /** The sessions neither revoked nor expired at `activeAt`, ordered by creation time, then id. */
+  readonly sessions: Session[];
+}
+
 /** What changed, so caches (in this process or on other nodes) can be invalidated. */
 export type ChangeEvent =
   | { readonly kind: 'policy' }
@@ -149,6 +159,12 @@ export interface Store {
   createApiKey(key: ApiKey): Promise<void>;
   getApiKeyBySecretHash(secretHash: string): Promise<ApiKey | null>;
   listApiKeys(principalId: string): Promise<ApiKey[]>;
+  /**
+   * A principal's identities, API keys and sessions active at `activeAt` (as listIdentities,
+   * listApiKeys and listSessions with activeAt return them), in one read; empty lists for an
+   * unknown principal.
+   */
+  listHoldings(principalId: string, activeAt: number): Promise<Holdings>;
   findApiKeyByFirstEight(principalId: string, firstEight: string): Promise<ApiKey | null>;
   deleteApiKey(id: string): Promise<boolean>;
   /** Batched write of last-use times: id -> time. */

@@ -789,6 +789,54 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
     });
 
+    // ---- holdings -----------------------------------------------------------------------
+
+    describe('listHoldings', () => {
+      it('answers exactly what listIdentities, listApiKeys and listSessions with activeAt answer', async (store) => {
+        const p = await store.createPrincipal(newPrincipal());
+        const other = await store.createPrincipal(newPrincipal());
+        await store.upsertIdentity({ provider: 'local', externalId: p.username, principalId: p.id, latestLogin: T0 + 9 });
+        await store.upsertIdentity({ provider: 'github', externalId: 'x"y\\z ü 🔑', principalId: p.id, latestLogin: null });
+        await store.upsertIdentity({ provider: 'local', externalId: other.username, principalId: other.id, latestLogin: null });
+        const keys = [
+          newApiKey(p.id, { createdAt: T0 + 2, scopes: ['read:status', 'read:queue'], note: "O'Brien's key; --", expiresAt: T0 + 99 }),
+          newApiKey(p.id, { createdAt: T0 + 1, latestActivity: T0 + 5 }),
+          newApiKey(p.id, { createdAt: T0 + 1, note: '' }),
+          newApiKey(other.id),
+        ];
+        for (const k of keys) await store.createApiKey(k);
+        const sessions = [
+          newSession(p.id, { createdAt: T0 + 3, expiresAt: T0 + 1000, lastRefreshedAt: T0 + 4, refreshCount: 2 }),
+          newSession(p.id, { createdAt: T0, expiresAt: T0 + 1000, clientId: null, scope: null }),
+          newSession(p.id, { createdAt: T0 + 1, expiresAt: T0 + 100 }), // expired at T0 + 100
+          newSession(p.id, { createdAt: T0 + 2, expiresAt: T0 + 1000, revokedAt: T0 + 3 }),
+          newSession(other.id),
+        ];
+        for (const s of sessions) await store.createSession(s);
+
+        for (const at of [T0 + 50, T0 + 100, T0 + 5000]) {
+          const holdings = await store.listHoldings(p.id, at);
+          assert.deepEqual(holdings, {
+            identities: await store.listIdentities(p.id),
+            apiKeys: await store.listApiKeys(p.id),
+            sessions: await store.listSessions(p.id, { activeAt: at }),
+          });
+        }
+        const now = await store.listHoldings(p.id, T0 + 100);
+        assert.equal(now.identities.length, 2);
+        assert.equal(now.apiKeys.length, 3);
+        assert.deepEqual(now.sessions.map((s) => s.id), [sessions[1]?.id, sessions[0]?.id]);
+        assert.deepEqual(now.apiKeys.find((k) => k.id === keys[0]?.id), keys[0]);
+      });
+
+      it('an unknown principal, or one holding nothing, has empty lists', async (store) => {
+        const p = await store.createPrincipal(newPrincipal());
+        const empty = { identities: [], apiKeys: [], sessions: [] };
+        assert.deepEqual(await store.listHoldings(p.id, T0), empty);
+        assert.deepEqual(await store.listHoldings(randomUUID(), T0), empty);
+      });
+    });
+
     // ---- signing keys -------------------------------------------------------------------
 
     describe('signing keys', () => {

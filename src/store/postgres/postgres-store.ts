@@ -26,8 +26,25 @@ import type {
   SigningKey,
 } from '../../core/model.ts';
 import { postgresMigrations } from '../migrations/postgres.ts';
+import {
+  API_KEY_COLUMNS,
+  IDENTITY_COLUMNS,
+  jsonObjectArgs,
+  nullableNumber,
+  nullableString,
+  SESSION_COLUMNS,
+  toAccessToken,
+  toApiKey,
+  toApplication,
+  toGroup,
+  toIdentity,
+  toRefreshToken,
+  toRole,
+  toSession,
+} from '../rows.ts';
 import type {
   ChangeEvent,
+  Holdings,
   ListOptions,
   MigrationReport,
   NewPrincipal,
@@ -39,6 +56,15 @@ import { clientConfigFromUrl, type PostgresConnection } from './url.ts';
 /** A result row: text, BIGINT as number, boolean, text[]; this schema stores no blobs. */
 type Row = Record<string, string | number | boolean | null | string[]>;
 type Param = string | number | boolean | null | readonly string[] | readonly number[];
+
+/** listHoldings: three lists as JSON arrays of row objects in one round trip instead of three. */
+const HOLDINGS_SQL = `SELECT
+  (SELECT coalesce(json_agg(json_build_object(${jsonObjectArgs(IDENTITY_COLUMNS)}) ORDER BY provider, external_id), '[]')
+     FROM identities WHERE principal_id = $1) AS identities,
+  (SELECT coalesce(json_agg(json_build_object(${jsonObjectArgs(API_KEY_COLUMNS)}) ORDER BY created_at, id), '[]')
+     FROM api_keys WHERE principal_id = $1) AS api_keys,
+  (SELECT coalesce(json_agg(json_build_object(${jsonObjectArgs(SESSION_COLUMNS)}) ORDER BY created_at, id), '[]')
+     FROM sessions WHERE principal_id = $1 AND revoked_at IS NULL AND expires_at > $2) AS sessions`;
 
 export interface PostgresStoreOptions {
   /** `postgres://…` URL; see url.ts for the parameters Gatehouse adds (schema, pool_max). */
@@ -488,12 +514,7 @@ export class PostgresStore implements Store {
 
   async listIdentities(principalId: string): Promise<Identity[]> {
     const rows = await this.#rows('SELECT * FROM identities WHERE principal_id = $1 ORDER BY provider, external_id', [principalId]);
-    return rows.map((r) => ({
-      provider: String(r.provider),
-      externalId: String(r.external_id),
-      principalId: String(r.principal_id),
-      latestLogin: nullableNumber(r.latest_login),
-    }));
+    return rows.map(toIdentity);
   }
 
   // ---- roles and groups -------------------------------------------------------------------
@@ -753,6 +774,17 @@ export class PostgresStore implements Store {
     return (await this.#rows('SELECT * FROM api_keys WHERE principal_id = $1 ORDER BY created_at, id', [principalId])).map(toApiKey);
   }
 
+  async listHoldings(principalId: string, activeAt: number): Promise<Holdings> {
+    const row = await this.#row(HOLDINGS_SQL, [principalId, activeAt]);
+    // json columns arrive parsed; BIGINTs inside JSON are plain numbers
+    const list = (column: string) => (row?.[column] ?? []) as unknown as Row[];
+    return {
+      identities: list('identities').map(toIdentity),
+      apiKeys: list('api_keys').map(toApiKey),
+      sessions: list('sessions').map(toSession),
+    };
+  }
+
   async findApiKeyByFirstEight(principalId: string, firstEight: string): Promise<ApiKey | null> {
     const row = await this.#row(
       'SELECT * FROM api_keys WHERE principal_id = $1 AND first_eight = $2 ORDER BY created_at, id LIMIT 1',
@@ -970,15 +1002,7 @@ class Listener {
   }
 }
 
-// ---- row mapping ------------------------------------------------------------------------
-
-function nullableNumber(v: Row[string] | undefined): number | null {
-  return v === null || v === undefined ? null : Number(v);
-}
-
-function nullableString(v: Row[string] | undefined): string | null {
-  return v === null || v === undefined ? null : String(v);
-}
+// ---- row mapping (the rest is shared: ../rows.ts) -----------------------------------------
 
 function toPrincipal(r: Row): PrincipalWithSecret {
   return {
@@ -994,74 +1018,5 @@ function toPrincipal(r: Row): PrincipalWithSecret {
     groups: (r.group_names as string[] | null) ?? [],
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
-  };
-}
-
-function toRole(r: Row): Role {
-  return { name: String(r.name), scopes: JSON.parse(String(r.scopes)) as string[], description: nullableString(r.description) };
-}
-
-function toGroup(r: Row): Group {
-  return {
-    name: String(r.name),
-    roles: JSON.parse(String(r.roles)) as string[],
-    attributes: JSON.parse(String(r.attributes)) as Record<string, unknown>,
-  };
-}
-
-function toSession(r: Row): Session {
-  return {
-    id: String(r.id),
-    principalId: String(r.principal_id),
-    createdAt: Number(r.created_at),
-    expiresAt: Number(r.expires_at),
-    revokedAt: nullableNumber(r.revoked_at),
-    lastRefreshedAt: nullableNumber(r.last_refreshed_at),
-    refreshCount: Number(r.refresh_count),
-    clientId: nullableString(r.client_id),
-    scope: nullableString(r.scope),
-  };
-}
-
-function toAccessToken(r: Row): AccessTokenRecord {
-  return {
-    tokenHash: String(r.token_hash),
-    sessionId: String(r.session_id),
-    issuedAt: Number(r.issued_at),
-    expiresAt: Number(r.expires_at),
-  };
-}
-
-function toApplication(r: Row): Application {
-  return {
-    clientId: String(r.client_id),
-    name: nullableString(r.name),
-    scopes: String(r.scopes),
-    accessTokenTtl: Number(r.access_token_ttl),
-    grantTtl: Number(r.grant_ttl),
-    allowRefresh: r.allow_refresh === true,
-  };
-}
-
-function toRefreshToken(r: Row): RefreshTokenRecord {
-  return {
-    tokenHash: String(r.token_hash),
-    sessionId: String(r.session_id),
-    expiresAt: Number(r.expires_at),
-    usedAt: nullableNumber(r.used_at),
-  };
-}
-
-function toApiKey(r: Row): ApiKey {
-  return {
-    id: String(r.id),
-    principalId: String(r.principal_id),
-    firstEight: String(r.first_eight),
-    secretHash: String(r.secret_hash),
-    scopes: JSON.parse(String(r.scopes)) as string[],
-    note: nullableString(r.note),
-    expiresAt: nullableNumber(r.expires_at),
-    createdAt: Number(r.created_at),
-    latestActivity: nullableNumber(r.latest_activity),
   };
 }
