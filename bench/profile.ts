@@ -13,7 +13,7 @@ import type { Options } from './lib/options.ts';
 import { textTable } from './lib/report.ts';
 import { header, RESULTS_DIR, timestamp, writeResults } from './lib/results.ts';
 import { fmtMs, fmtRate, ROOT } from './lib/util.ts';
-import { GATEHOUSE_PATHS } from './scenarios.ts';
+import { GATEHOUSE_PATHS, REFRESH_RATE_BOUND } from './scenarios.ts';
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
@@ -151,7 +151,8 @@ export async function runProfile(opts: Options, generator: Generator): Promise<n
     const id = path.id;
     const name = `${id}.cpuprofile`;
     log(`[profile] ${id}: starting Gatehouse with --cpu-prof`);
-    const run = await startGatehouse(SQLITE, { refreshPool: 0, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`] });
+    const refreshPool = path.needs.includes('refreshPool') ? Math.ceil(REFRESH_RATE_BOUND * (opts.warmupS + opts.durationS + 1)) : 0;
+    const run = await startGatehouse(SQLITE, { refreshPool, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`] });
     const forget = onCleanup(() => run.stop());
     let measured: { from: number; to: number; rps: number; p99Ms: number } | undefined;
     try {

@@ -15,7 +15,7 @@ import { parseOptions, USAGE, type Options } from './lib/options.ts';
 import { buildRows, checkTargets, COLUMNS, markdownTable, rowCells, targetCells, textTable, type Row } from './lib/report.ts';
 import { BENCH_DIR, fmtMs, fmtRate, median, removeDir, tempDir } from './lib/util.ts';
 import { versions } from './lib/versions.ts';
-import { peerInstalled, SCENARIOS, TARGETS, type Scenario } from './scenarios.ts';
+import { peerInstalled, REFRESH_RATE_BOUND, SCENARIOS, TARGETS, type Scenario } from './scenarios.ts';
 import { runScale } from './scale.ts';
 import { runProfile } from './profile.ts';
 
@@ -26,8 +26,6 @@ const log = (message: string) => {
 };
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0] as string;
 
-/** Refresh tokens to pre-generate per server start: more than the fastest refresh can use. */
-const REFRESH_RATE_BOUND = 12_000;
 
 /** Installs bench/'s own dependencies (the peers) from its lockfile when they are missing. */
 function ensureBenchDependencies(): void {

@@ -9,6 +9,9 @@ import { ITEM, type LoadRequest } from './lib/load.ts';
 import { startServer } from './lib/proc.ts';
 import { BENCH_DIR, ROOT } from './lib/util.ts';
 
+/** Refresh tokens to pre-generate per second a server runs: more than the fastest refresh can use. */
+export const REFRESH_RATE_BOUND = 12_000;
+
 export type Kind = 'ceiling' | 'peer' | 'gatehouse';
 
 /** The credentials and values a started target hands to its scenarios. */
