@@ -136,7 +136,7 @@ async function runTable(opts: Options, generator: Generator): Promise<number> {
                 connections: opts.connections,
                 warmupS: opts.warmupS,
                 durationS: opts.durationS,
-                noiseLimit: opts.noiseLimit,
+                noiseLimit: opts.noiseLimit, slowLimit: opts.slowLimit,
                 round,
                 repeatBudget,
                 extraPids: target.extraPids ? () => target.extraPids?.() ?? [] : undefined,
@@ -150,7 +150,7 @@ async function runTable(opts: Options, generator: Generator): Promise<number> {
             const errs = w.non2xx + w.socketErrors + w.reused;
             log(
               `  ${s.id.padEnd(34)} ${fmtRate(w.rps).padStart(7)} req/s  ${w.cpuUsPerRequest.toFixed(0).padStart(5)} µs CPU/req  p50 ${fmtMs(w.p50Ms)} ms  p99 ${fmtMs(w.p99Ms)} ms` +
-                `${errs ? `  ${errs} errors` : ''}  other CPU ${w.foreignCores.toFixed(2)}${eta(progress)}`,
+                `${errs ? `  ${errs} errors` : ''}  other CPU ${w.foreignCores.toFixed(2)}  host ${w.hostSlowdown.toFixed(2)}×${eta(progress)}`,
             );
           } catch (error) {
             problems.set(s.id, { status: 'failed', reason: firstLine(error) });
@@ -184,6 +184,8 @@ async function runTable(opts: Options, generator: Generator): Promise<number> {
     loadavgAfter: machineFacts().loadavg,
     foreignCoresMedian: Math.round(median(allWindows.map((w) => w.foreignCores)) * 100) / 100,
     foreignCoresMax: Math.max(0, ...allWindows.map((w) => w.foreignCores)),
+    hostSlowdownMedian: median(allWindows.map((w) => w.hostSlowdown)),
+    hostSlowdownMax: Math.max(1, ...allWindows.map((w) => w.hostSlowdown)),
     windowsRepeated: allWindows.filter((w) => w.repeated).length,
     windows: allWindows.length,
   };
@@ -198,12 +200,16 @@ async function runTable(opts: Options, generator: Generator): Promise<number> {
     markdownTable(['target', 'status', 'measured'], targetCells(checks)),
     '',
     `Noise: load ${noise.loadavgBefore.join(' ')} before, ${noise.loadavgAfter.join(' ')} after; other processes used ` +
-      `${noise.foreignCoresMedian} cores (median window), ${noise.foreignCoresMax} at most; ${noise.windowsRepeated} of ${noise.windows} windows repeated.`,
+      `${noise.foreignCoresMedian} cores (median window), ${noise.foreignCoresMax} at most; the host ran ${noise.hostSlowdownMedian}× ` +
+      `its fastest in the median window, ${noise.hostSlowdownMax}× at most; ${noise.windowsRepeated} of ${noise.windows} windows repeated.`,
     '',
   ].join('\n');
   const file = writeResults(timestamp(date), { ...meta, rows, targets: checks }, markdown);
   log(`\nresults: ${file}`);
-  log(`noise: other processes used ${noise.foreignCoresMedian} cores in the median window (max ${noise.foreignCoresMax}); ${noise.windowsRepeated} window(s) repeated`);
+  log(
+    `noise: other processes used ${noise.foreignCoresMedian} cores in the median window (max ${noise.foreignCoresMax}); ` +
+      `host slowdown ${noise.hostSlowdownMedian}× in the median window (max ${noise.hostSlowdownMax}×); ${noise.windowsRepeated} window(s) repeated`,
+  );
   return 0;
 }
 

@@ -93,7 +93,7 @@ async function measureSize(opts: Options, generator: Generator, principals: numb
           starts.push(server.startMs);
           idle.push(rssBytes(server.pid));
           const w = await measure(
-            { generator, connections: opts.connections, warmupS: opts.warmupS, durationS: opts.durationS, noiseLimit: opts.noiseLimit, round, repeatBudget },
+            { generator, connections: opts.connections, warmupS: opts.warmupS, durationS: opts.durationS, noiseLimit: opts.noiseLimit, slowLimit: opts.slowLimit, round, repeatBudget },
             server.url,
             server.pid,
             s.request(data),
@@ -104,7 +104,7 @@ async function measureSize(opts: Options, generator: Generator, principals: numb
           log(
             `[${sizeLabel(principals)}] round ${round}/${opts.rounds} ${s.id.padEnd(18)} started in ${server.startMs.toFixed(0)} ms  ` +
               `${fmtRate(w.rps).padStart(7)} req/s  ${w.cpuUsPerRequest.toFixed(0)} µs CPU/req  p99 ${fmtMs(w.p99Ms)} ms  ` +
-              `RSS ${fmtMiB(w.rssPeakBytes)} MiB${errs ? `  ${errs} errors` : ''}  other CPU ${w.foreignCores.toFixed(2)}`,
+              `RSS ${fmtMiB(w.rssPeakBytes)} MiB${errs ? `  ${errs} errors` : ''}  other CPU ${w.foreignCores.toFixed(2)}  host ${w.hostSlowdown.toFixed(2)}×`,
           );
         } finally {
           forget();

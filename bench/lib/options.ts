@@ -14,6 +14,7 @@ export interface Options {
   readonly applyUsers: number;
   /** Repeat a window once when other work used more CPU than this many cores during it. */
   readonly noiseLimit: number;
+  readonly slowLimit: number;
   readonly json: boolean;
 }
 
@@ -33,8 +34,9 @@ export const USAGE = `usage: npm run bench [-- options]
   --duration S       measured seconds per window       --connections N  connections (default 32)
   --generator G      wrk or node (default: wrk when installed)
   --no-install       do not install bench/'s own dependencies (peers are then skipped)
-  --noise-limit C    repeat a window once if other processes used more than C cores (default 0.15);
-                     repeats may add at most a quarter of the planned measuring time
+  --noise-limit C    repeat a window once if other processes used more than C cores (default 0.15)
+  --slow-limit F     ... or if the host ran a fixed computation F times slower than at its fastest
+                     in this run (default 1.25); repeats may add at most a quarter of the measuring time
 `;
 
 export function parseOptions(argv: readonly string[]): Options {
@@ -76,6 +78,7 @@ export function parseOptions(argv: readonly string[]): Options {
       case '--sizes':
       case '--apply':
       case '--noise-limit':
+      case '--slow-limit':
         set[arg.slice(2)] = value();
         break;
       default:
@@ -102,6 +105,8 @@ export function parseOptions(argv: readonly string[]): Options {
   if (generator !== null && generator !== 'wrk' && generator !== 'node') throw new Error('--generator must be wrk or node');
   const noise = set['noise-limit'] === undefined ? (mode === 'smoke' ? Number.POSITIVE_INFINITY : 0.15) : Number(set['noise-limit']);
   if (Number.isNaN(noise) || noise <= 0) throw new Error('--noise-limit must be a positive number of cores');
+  const slow = set['slow-limit'] === undefined ? (mode === 'smoke' ? Number.POSITIVE_INFINITY : 1.25) : Number(set['slow-limit']);
+  if (Number.isNaN(slow) || slow <= 1) throw new Error('--slow-limit must be a number above 1');
   return {
     mode,
     rounds: int('rounds', defaults.rounds, 1),
@@ -114,6 +119,7 @@ export function parseOptions(argv: readonly string[]): Options {
     sizes: set.sizes === undefined ? [1_000, 100_000, 1_000_000] : set.sizes.split(',').map(parseSize),
     applyUsers: set.apply === undefined ? 100_000 : set.apply === '0' ? 0 : parseSize(set.apply),
     noiseLimit: noise,
+    slowLimit: slow,
     json,
   };
 }
