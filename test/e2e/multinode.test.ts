@@ -92,6 +92,7 @@ describe('several nodes on one PostgreSQL database', () => {
       return res.status === 401;
     }, since);
     assert.ok(took !== null && took <= 1000, `node B refused the ended session after ${took} ms`);
+    t.diagnostic(`node B refused the ended session after ${took} ms`);
   });
 
   test('an API key revoked on node A is refused by node B within 1 s', async (t) => {
@@ -120,6 +121,7 @@ describe('several nodes on one PostgreSQL database', () => {
       return res.status === 401;
     }, since);
     assert.ok(took !== null && took <= 1000, `node B refused the revoked key after ${took} ms`);
+    t.diagnostic(`node B refused the revoked key after ${took} ms`);
     // and it stays refused
     assert.equal((await request(nodeB.url, '/api/auth/whoami', { headers: apikey(secret) })).status, 401);
   });
@@ -143,6 +145,7 @@ describe('several nodes on one PostgreSQL database', () => {
     let since = Date.now();
     let took = await within(1000, async () => (await scopesOnA()).roles.join(',') === 'expert', since);
     assert.ok(took !== null && took <= 1000, `A showed alice's new role after ${took} ms`);
+    t.diagnostic(`A showed alice's new role after ${took} ms`);
     assert.deepEqual((await scopesOnA()).scopes, ['read:status', 'write:queue:edit']);
 
     // 2) the role's definition changes: A's cached policy must be dropped (LISTEN/NOTIFY)
@@ -151,6 +154,7 @@ describe('several nodes on one PostgreSQL database', () => {
     since = Date.now();
     took = await within(1000, async () => (await scopesOnA()).scopes.includes('read:queue'), since);
     assert.ok(took !== null && took <= 1000, `A showed the changed role definition after ${took} ms`);
+    t.diagnostic(`A showed the changed role definition after ${took} ms`);
     assert.deepEqual((await scopesOnA()).scopes, ['read:queue', 'read:status', 'write:queue:edit']);
     // node B agrees
     const onB = await request(nodeB.url, '/api/auth/scopes', { headers: bearer(tokens.access_token) });
