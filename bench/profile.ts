@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onCleanup } from './lib/cleanup.ts';
-import { SQLITE, startGatehouse } from './lib/gatehouse.ts';
+import { POSTGRES, SQLITE, startGatehouse } from './lib/gatehouse.ts';
 import { runLoad, type Generator } from './lib/load.ts';
 import { machineFacts } from './lib/machine.ts';
 import type { Options } from './lib/options.ts';
@@ -147,12 +147,19 @@ export async function runProfile(opts: Options, generator: Generator): Promise<n
   const results: Record<string, { rps: number; p99Ms: number; profile: string; summary: ProfileSummary }> = {};
   const paths = opts.only ? GATEHOUSE_PATHS.filter((p) => opts.only?.test(p.id)) : GATEHOUSE_PATHS.filter((p) => PROFILED_PATHS.includes(p.id));
   if (paths.length === 0) log(`[profile] no Gatehouse path matches --only ${String(opts.only)}`);
+  // GATEHOUSE_BENCH_PROFILE_BACKEND=postgres profiles Gatehouse on PostgreSQL instead of SQLite
+  const backend = process.env.GATEHOUSE_BENCH_PROFILE_BACKEND === 'postgres' ? POSTGRES : SQLITE;
+  const unavailable = await backend.check();
+  if (unavailable) {
+    log(`[profile] ${backend.id}: ${unavailable}`);
+    return 1;
+  }
   for (const path of paths) {
     const id = path.id;
     const name = `${id}.cpuprofile`;
     log(`[profile] ${id}: starting Gatehouse with --cpu-prof`);
     const refreshPool = path.needs.includes('refreshPool') ? Math.ceil(REFRESH_RATE_BOUND * (opts.warmupS + opts.durationS + 1)) : 0;
-    const run = await startGatehouse(SQLITE, { refreshPool, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`] });
+    const run = await startGatehouse(backend, { refreshPool, nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`] });
     const forget = onCleanup(() => run.stop());
     let measured: { from: number; to: number; rps: number; p99Ms: number } | undefined;
     try {

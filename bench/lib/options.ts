@@ -27,7 +27,8 @@ export const USAGE = `usage: npm run bench [-- options]
   --sizes LIST       sizes for --scale, e.g. 1k,100k (default 1k,100k,1M)
   --apply N          users in the bundle --scale applies (default 100k; 0 skips it)
   --profile          CPU profiles (--cpu-prof) of Gatehouse on the API-key and JWT introspection paths
-                     (with --only REGEX: of the Gatehouse paths whose id matches, e.g. --only whoami)
+                     (with --only REGEX: of the Gatehouse paths whose id matches, e.g. --only whoami;
+                     GATEHOUSE_BENCH_PROFILE_BACKEND=postgres: on PostgreSQL instead of SQLite)
   --only REGEX       only the scenarios whose id matches, e.g. --only 'apikey'
   --list             list the scenarios and exit
   --rounds N         rounds (median reported)          --warmup S     warm-up seconds per window
