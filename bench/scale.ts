@@ -82,8 +82,13 @@ async function measureSize(opts: Options, generator: Generator, principals: numb
     // writes of thousands of API keys, say) must not land in the next scenario's window.
     for (let round = 1; round <= opts.rounds; round++) {
       for (const s of SCALE_SCENARIOS) {
+        // GATEHOUSE_BENCH_SCALE_PROFILE_DIR=DIR: every server writes a CPU profile there
+        const profileDir = process.env.GATEHOUSE_BENCH_SCALE_PROFILE_DIR;
+        const profile = profileDir
+          ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${sizeLabel(principals)}-${s.id}-${round}.cpuprofile`]
+          : [];
         const server = await startServer({
-          argv: [process.execPath, GATEHOUSE_BIN, 'serve', '--data-dir', dir, '--port', '0', '--log-level', 'warn'],
+          argv: [process.execPath, ...profile, GATEHOUSE_BIN, 'serve', '--data-dir', dir, '--port', '0', '--log-level', 'warn'],
           cwd: ROOT,
           ready: 'socket',
           timeoutMs: 300_000,
