@@ -146,7 +146,10 @@ export async function runProfile(opts: Options, generator: Generator): Promise<n
   mkdirSync(dir, { recursive: true });
   const results: Record<string, { rps: number; p99Ms: number; profile: string; summary: ProfileSummary }> = {};
   const paths = opts.only ? GATEHOUSE_PATHS.filter((p) => opts.only?.test(p.id)) : GATEHOUSE_PATHS.filter((p) => PROFILED_PATHS.includes(p.id));
-  if (paths.length === 0) log(`[profile] no Gatehouse path matches --only ${String(opts.only)}`);
+  if (paths.length === 0) {
+    log(`[profile] no Gatehouse path matches --only ${String(opts.only)}`);
+    return 1;
+  }
   // GATEHOUSE_BENCH_PROFILE_BACKEND=postgres profiles Gatehouse on PostgreSQL instead of SQLite
   const backend = process.env.GATEHOUSE_BENCH_PROFILE_BACKEND === 'postgres' ? POSTGRES : SQLITE;
   const unavailable = await backend.check();
