@@ -38,6 +38,7 @@ export interface Config {
   readonly passwordConcurrency: number;
   /** Seconds between writes of batched last-use times (API keys). */
   readonly activityFlushInterval: number;
+  readonly activityResolution: number;
   /** PEM certificate (chain) to serve HTTPS with; set together with tlsKey. */
   readonly tlsCert: string | null;
   /** PEM private key of tlsCert (RSA or ECDSA, not encrypted). */
@@ -89,6 +90,10 @@ export const CONFIG_KEYS: Readonly<Record<keyof Config, KeySpec>> = {
   argon2Parallelism: { kind: { type: 'int', min: 1, max: 64 }, help: 'argon2id lanes' },
   passwordConcurrency: { kind: { type: 'int', min: 1, max: 256 }, help: 'password hashes running at once' },
   activityFlushInterval: { kind: { type: 'int', min: 1, max: 3600 }, help: 'seconds between last-use writes' },
+  activityResolution: {
+    kind: { type: 'int', min: 0, max: 86400 },
+    help: 'seconds a stored API-key last-use time moves by at least (0: every flush)',
+  },
   tlsCert: { kind: { type: 'nullableString' }, help: 'serve HTTPS with this PEM certificate chain (with --tls-key; reloaded on SIGHUP)' },
   tlsKey: { kind: { type: 'nullableString' }, help: 'PEM private key (RSA or ECDSA) of the TLS certificate' },
   httpRedirectPort: {
@@ -118,6 +123,7 @@ export const DEFAULTS: Omit<Config, 'databaseUrl'> & { databaseUrl: string } = {
   argon2Parallelism: 1,
   passwordConcurrency: 2,
   activityFlushInterval: 5,
+  activityResolution: 60,
   tlsCert: null,
   tlsKey: null,
   httpRedirectPort: null,

@@ -7,7 +7,7 @@ import type { ApiKey } from '../core/model.ts';
 import { newApiKeyScopes } from '../core/policy.ts';
 import type { Clock } from '../core/time.ts';
 import type { Store } from '../store/store.ts';
-import type { ActivityRecorder } from './activity.ts';
+import type { ApiKeyActivity } from './activity.ts';
 import type { AuthService } from './authenticate.ts';
 import type { AuthContext } from './context.ts';
 
@@ -30,9 +30,9 @@ export class ApiKeyService {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #auth: AuthService;
-  readonly #activity: ActivityRecorder;
+  readonly #activity: ApiKeyActivity;
 
-  constructor(store: Store, clock: Clock, auth: AuthService, activity: ActivityRecorder) {
+  constructor(store: Store, clock: Clock, auth: AuthService, activity: ApiKeyActivity) {
     this.#store = store;
     this.#clock = clock;
     this.#auth = auth;

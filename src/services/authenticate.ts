@@ -16,7 +16,7 @@ import type { ApiKey, PrincipalWithSecret } from '../core/model.ts';
 import { PUBLIC_ROLE } from '../core/builtin.ts';
 import { apiKeyEffectiveScopes, type Resolution } from '../core/policy.ts';
 import type { Clock } from '../core/time.ts';
-import type { ActivityRecorder } from './activity.ts';
+import type { ApiKeyActivity } from './activity.ts';
 import type { AuthContext, Credential } from './context.ts';
 import type { CredentialCache, PrincipalEntry, VerifiedToken } from './credential-cache.ts';
 import type { KeyService } from './keys.ts';
@@ -30,10 +30,10 @@ export class AuthService {
   readonly #clock: Clock;
   readonly #keys: KeyService;
   readonly #policy: PolicyCache;
-  readonly #activity: ActivityRecorder;
+  readonly #activity: ApiKeyActivity;
   readonly #cache: CredentialCache;
 
-  constructor(clock: Clock, keys: KeyService, policy: PolicyCache, activity: ActivityRecorder, cache: CredentialCache) {
+  constructor(clock: Clock, keys: KeyService, policy: PolicyCache, activity: ApiKeyActivity, cache: CredentialCache) {
     this.#clock = clock;
     this.#keys = keys;
     this.#policy = policy;

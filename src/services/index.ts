@@ -5,7 +5,7 @@ import { PasswordHasher } from '../auth/passwords.ts';
 import type { Config } from '../config.ts';
 import { systemClock, type Clock } from '../core/time.ts';
 import type { Store } from '../store/store.ts';
-import { ActivityRecorder } from './activity.ts';
+import { ApiKeyActivity, SessionActivity } from './activity.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { ApplicationService } from './applications.ts';
 import { AuthService } from './authenticate.ts';
@@ -34,7 +34,10 @@ export interface Services {
   readonly tpp: TppService;
   readonly applications: ApplicationService;
   readonly passwords: PasswordHasher;
-  readonly activity: ActivityRecorder;
+  /** Last-use times of API keys, written in batches. */
+  readonly activity: ApiKeyActivity;
+  /** Refresh counters of sessions, written in batches. */
+  readonly sessionActivity: SessionActivity;
   /** Credentials and principals in use, held in memory for the hot paths. */
   readonly cache: CredentialCache;
   /** Hooks the HTTP layer sets to count events (metrics); optional. */
@@ -62,16 +65,17 @@ export async function createServices(config: Config, store: Store, options: Serv
     rotationIntervalMs: config.keyRotationInterval * 1000,
   });
   const policy = new PolicyCache(store);
-  const activity = new ActivityRecorder(store, config.activityFlushInterval * 1000);
+  const activity = new ApiKeyActivity(store, clock, config.activityFlushInterval * 1000, config.activityResolution * 1000);
+  const sessionActivity = new SessionActivity(store, config.activityFlushInterval * 1000);
   const cache = new CredentialCache(store, policy);
   const auth = new AuthService(clock, keys, policy, activity, cache);
   const events: SessionEvents = {};
-  const sessions = new SessionService(store, clock, keys, auth, passwords, config, {
+  const sessions = new SessionService(store, clock, keys, auth, passwords, config, sessionActivity, {
     onLoginFailure: (reason) => events.onLoginFailure?.(reason),
     onRefreshReuse: (sid) => events.onRefreshReuse?.(sid),
   });
   const apiKeys = new ApiKeyService(store, clock, auth, activity);
-  const principals = new PrincipalService(store, clock, apiKeys);
+  const principals = new PrincipalService(store, clock, apiKeys, sessions);
   const users = new UserService(store, clock, passwords, policy);
   const bundles = new BundleService(store, clock, passwords);
   const tpp = new TppService(store, clock, auth, sessions, cache);
@@ -94,6 +98,7 @@ export async function createServices(config: Config, store: Store, options: Serv
     applications,
     passwords,
     activity,
+    sessionActivity,
     cache,
     events,
     async ready() {
@@ -108,6 +113,7 @@ export async function createServices(config: Config, store: Store, options: Serv
       if (closed) return;
       closed = true;
       await activity.close().catch(() => undefined);
+      await sessionActivity.close().catch(() => undefined);
       keys.close();
       cache.close();
       policy.close();

@@ -6,6 +6,7 @@ import type { Clock } from '../core/time.ts';
 import type { ListOptions, Store } from '../store/store.ts';
 import type { ApiKeyService } from './api-keys.ts';
 import type { AuthContext } from './context.ts';
+import type { SessionService } from './sessions.ts';
 
 export interface PrincipalDetails {
   readonly principal: PrincipalWithSecret;
@@ -20,11 +21,13 @@ export class PrincipalService {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #apiKeys: ApiKeyService;
+  readonly #sessions: SessionService;
 
-  constructor(store: Store, clock: Clock, apiKeys: ApiKeyService) {
+  constructor(store: Store, clock: Clock, apiKeys: ApiKeyService, sessions: SessionService) {
     this.#store = store;
     this.#clock = clock;
     this.#apiKeys = apiKeys;
+    this.#sessions = sessions;
   }
 
   async whoami(ctx: AuthContext): Promise<PrincipalDetails> {
@@ -45,8 +48,9 @@ export class PrincipalService {
 
   async details(principal: PrincipalWithSecret): Promise<PrincipalDetails> {
     const holdings = await this.#store.listHoldings(principal.id, this.#clock.now());
-    const { identities, sessions } = holdings;
+    const { identities } = holdings;
     const apiKeys = holdings.apiKeys.map((k) => this.#apiKeys.withActivity(k));
+    const sessions = holdings.sessions.map((s) => this.#sessions.withActivity(s));
     const times = [
       ...identities.map((i) => i.latestLogin),
       ...apiKeys.map((k) => k.latestActivity),

@@ -15,6 +15,7 @@ import type { Store } from '../store/store.ts';
 import { ACCESS_TOKEN_TYPE, type AuthService } from './authenticate.ts';
 import type { AuthContext } from './context.ts';
 import type { KeyService } from './keys.ts';
+import type { SessionActivity } from './activity.ts';
 
 export interface TokenPair {
   readonly accessToken: string;
@@ -70,6 +71,7 @@ export class SessionService {
   readonly #passwords: PasswordHasher;
   readonly #settings: SessionSettings;
   readonly #events: SessionEvents;
+  readonly #activity: SessionActivity;
 
   constructor(
     store: Store,
@@ -78,6 +80,7 @@ export class SessionService {
     auth: AuthService,
     passwords: PasswordHasher,
     settings: SessionSettings,
+    activity: SessionActivity,
     events: SessionEvents = {},
   ) {
     this.#store = store;
@@ -87,6 +90,7 @@ export class SessionService {
     this.#passwords = passwords;
     this.#settings = settings;
     this.#events = events;
+    this.#activity = activity;
   }
 
   isPasswordProvider(provider: string): boolean {
@@ -191,11 +195,11 @@ export class SessionService {
       const first = record.usedAt === null && (await tx.markRefreshTokenUsed(tokenHash, now));
       if (!first && graceMs === 0) return false; // lost a race for a strictly single-use token
       await tx.insertRefreshToken({ tokenHash: sha256Hex(next), sessionId: session.id, expiresAt: rotation.refreshExpiresAt(session, now), usedAt: null });
-      await tx.recordSessionRefresh(session.id, now);
       await rotation.inTransaction?.(tx, session, now);
       return true;
     });
     if (!done) return this.#reuse(session.id, now);
+    this.#activity.refreshed(session.id, now); // the counters are written in batches
     return { session, principal, refreshToken: next, now };
   }
 
@@ -203,6 +207,17 @@ export class SessionService {
     await this.#store.revokeSession(sessionId, now);
     this.#events.onRefreshReuse?.(sessionId);
     throw new RefreshTokenReusedError(sessionId);
+  }
+
+  /** A session as stored, with the refreshes not yet written counted in. */
+  withActivity(session: Session): Session {
+    const pending = this.#activity.pending(session.id);
+    if (pending === undefined) return session;
+    return {
+      ...session,
+      refreshCount: session.refreshCount + pending.count,
+      lastRefreshedAt: Math.max(session.lastRefreshedAt ?? pending.at, pending.at),
+    };
   }
 
   /** Ends the session the caller's token belongs to (no-op for API keys). */

@@ -135,7 +135,11 @@ export interface Store {
   listRefreshTokens(sessionId: string): Promise<RefreshTokenRecord[]>;
   /** Marks an unused token used; false if it was already used (the caller lost a race or it is a replay). */
   markRefreshTokenUsed(tokenHash: string, at: number): Promise<boolean>;
-  recordSessionRefresh(id: string, at: number): Promise<void>;
+  /**
+   * Adds refreshes to sessions' counters: `count` more refreshes, the latest at `at` (kept only
+   * if later than the stored time). Unknown ids are skipped.
+   */
+  recordSessionRefreshes(refreshes: ReadonlyMap<string, { readonly count: number; readonly at: number }>): Promise<void>;
 
   // opaque access tokens of Venafi TPP grants (a grant is a session with a client id)
   insertAccessToken(token: AccessTokenRecord): Promise<void>;

@@ -516,15 +516,28 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         assert.equal(await store.revokeAllSessions(p.id, T0 + 60), 0);
       });
 
-      it('recordSessionRefresh counts refreshes and stamps the time', async (store) => {
+      it('recordSessionRefreshes adds to the counters and keeps the latest time', async (store) => {
         const p = await store.createPrincipal(newPrincipal());
         const s = newSession(p.id);
+        const t = newSession(p.id);
         await store.createSession(s);
-        await store.recordSessionRefresh(s.id, T0 + 100);
-        await store.recordSessionRefresh(s.id, T0 + 200);
+        await store.createSession(t);
+        await store.recordSessionRefreshes(new Map([[s.id, { count: 2, at: T0 + 200 }]]));
+        await store.recordSessionRefreshes(
+          new Map([
+            [s.id, { count: 3, at: T0 + 100 }], // an older time (another node's batch) does not move it back
+            [t.id, { count: 1, at: T0 + 50 }],
+            ['no-such-session', { count: 1, at: T0 + 50 }],
+          ]),
+        );
         const after = await store.getSession(s.id);
-        assert.equal(after?.refreshCount, 2);
+        assert.equal(after?.refreshCount, 5);
         assert.equal(after?.lastRefreshedAt, T0 + 200);
+        const other = await store.getSession(t.id);
+        assert.equal(other?.refreshCount, 1);
+        assert.equal(other?.lastRefreshedAt, T0 + 50);
+        await store.recordSessionRefreshes(new Map());
+        assert.equal((await store.getSession(s.id))?.refreshCount, 5);
       });
 
       it('refresh tokens: insert, get, and markRefreshTokenUsed succeeds only once', async (store) => {

@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ActivityRecorder } from '../../src/services/activity.ts';
+import { ApiKeyActivity, BatchedWrites, SessionActivity } from '../../src/services/activity.ts';
+import { ManualClock } from '../../src/core/time.ts';
 import type { Store } from '../../src/store/store.ts';
 
 /**
@@ -33,7 +34,7 @@ function recordingStore(options: { failOnCall?: number } = {}) {
 
 test('a large batch is written completely, in several chunks, with the event loop let in between', async () => {
   const rec = recordingStore();
-  const activity = new ActivityRecorder(rec.store, 3_600_000);
+  const activity = new ApiKeyActivity(rec.store, new ManualClock(0), 3_600_000, 0);
   try {
     for (let i = 0; i < 5000; i++) activity.record(`key-${i}`, 1000 + i);
     await activity.flush();
@@ -59,7 +60,7 @@ test('a time recorded while its batch is being written is seen by readers and wr
       for (const [id, at] of activity) written.set(id, at);
     },
   } as unknown as Store;
-  const activity = new ActivityRecorder(store, 3_600_000);
+  const activity = new ApiKeyActivity(store, new ManualClock(0), 3_600_000, 0);
   activity.record('k', 100);
   const flushing = activity.flush();
   assert.equal(activity.pending('k'), 100, 'the batch being written still counts');
@@ -75,7 +76,7 @@ test('a time recorded while its batch is being written is seen by readers and wr
 
 test('when a chunk fails, what was not written is kept for the next flush', async () => {
   const rec = recordingStore({ failOnCall: 2 });
-  const activity = new ActivityRecorder(rec.store, 3_600_000);
+  const activity = new ApiKeyActivity(rec.store, new ManualClock(0), 3_600_000, 0);
   try {
     for (let i = 0; i < 3000; i++) activity.record(`key-${i}`, 1);
     await assert.rejects(activity.flush(), /database unavailable/);
@@ -89,4 +90,96 @@ test('when a chunk fails, what was not written is kept for the next flush', asyn
   } finally {
     await activity.close();
   }
+});
+
+test('a key in constant use is written at most once per resolution; readers here always see the latest use', async () => {
+  const rec = recordingStore();
+  const clock = new ManualClock(0);
+  const activity = new ApiKeyActivity(rec.store, clock, 3_600_000, 60_000);
+  try {
+    const use = (id: string) => activity.record(id, clock.now());
+    use('busy');
+    await activity.flush();
+    assert.equal(rec.written.get('busy'), 0, 'a first use is written at the next flush');
+    for (let s = 5; s < 60; s += 5) {
+      clock.advance(5_000);
+      use('busy');
+      await activity.flush();
+      assert.equal(rec.written.get('busy'), 0, `not moved again after ${s} s`);
+      assert.equal(activity.pending('busy'), clock.now(), 'but seen at once by readers');
+    }
+    use('new');
+    await activity.flush();
+    assert.equal(rec.written.get('new'), 55_000, 'another key is not held back by the busy one');
+    clock.advance(5_000); // 60 s after the first write
+    await activity.flush();
+    assert.equal(rec.written.get('busy'), 55_000, 'moved once the resolution has passed, to the latest use');
+    assert.equal(activity.pending('busy'), undefined);
+    assert.equal(rec.calls.filter((c) => c.has('busy')).length, 2, 'two writes of the busy key in a minute of use');
+  } finally {
+    await activity.close();
+  }
+});
+
+test('close writes the times held back', async () => {
+  const rec = recordingStore();
+  const clock = new ManualClock(0);
+  const activity = new ApiKeyActivity(rec.store, clock, 3_600_000, 60_000);
+  activity.record('k', 0);
+  await activity.flush();
+  clock.advance(10_000);
+  activity.record('k', 10_000);
+  await activity.flush();
+  assert.equal(rec.written.get('k'), 0);
+  await activity.close();
+  assert.equal(rec.written.get('k'), 10_000);
+});
+
+test('session refreshes are counted in memory, merged for readers, and added to the store in one write', async () => {
+  const batches: Map<string, { count: number; at: number }>[] = [];
+  const store = {
+    async recordSessionRefreshes(refreshes: ReadonlyMap<string, { count: number; at: number }>) {
+      batches.push(new Map(refreshes));
+    },
+  } as unknown as Store;
+  const sessions = new SessionActivity(store, 3_600_000);
+  sessions.refreshed('s1', 100);
+  sessions.refreshed('s1', 300);
+  sessions.refreshed('s1', 200); // out of order: the latest time is kept
+  sessions.refreshed('s2', 50);
+  assert.deepEqual(sessions.pending('s1'), { count: 3, at: 300 });
+  await sessions.flush();
+  assert.deepEqual(batches, [
+    new Map([
+      ['s1', { count: 3, at: 300 }],
+      ['s2', { count: 1, at: 50 }],
+    ]),
+  ]);
+  assert.equal(sessions.pending('s1'), undefined);
+  sessions.refreshed('s1', 400);
+  await sessions.close();
+  assert.deepEqual(batches[1], new Map([['s1', { count: 1, at: 400 }]]));
+});
+
+test('a failed write of counters keeps them, added to what came meanwhile', async () => {
+  let fail = true;
+  const written: Map<string, number>[] = [];
+  const batch = new BatchedWrites<number>(
+    {
+      async write(chunk) {
+        if (fail) throw new Error('database unavailable');
+        written.push(new Map(chunk));
+      },
+      merge: (older, newer) => older + newer,
+    },
+    3_600_000,
+  );
+  batch.record('s', 2);
+  const failing = batch.flush();
+  batch.record('s', 1); // recorded while the failing write is under way
+  await assert.rejects(failing, /database unavailable/);
+  assert.equal(batch.pending('s'), 3, 'nothing counted twice, nothing lost');
+  fail = false;
+  await batch.close();
+  assert.deepEqual(written, [new Map([['s', 3]])]);
 });

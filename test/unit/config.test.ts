@@ -172,6 +172,7 @@ describe('refusals', () => {
     argon2Parallelism: 65,
     passwordConcurrency: true,
     activityFlushInterval: null,
+    activityResolution: -5,
     tlsCert: 7,
     tlsKey: ['key.pem'],
     httpRedirectPort: 70000,

@@ -661,8 +661,16 @@ export class PostgresStore implements Store {
     return (await this.#run('UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL', [at, tokenHash])) > 0;
   }
 
-  async recordSessionRefresh(id: string, at: number): Promise<void> {
-    await this.#run('UPDATE sessions SET last_refreshed_at = $1, refresh_count = refresh_count + 1 WHERE id = $2', [at, id]);
+  async recordSessionRefreshes(refreshes: ReadonlyMap<string, { readonly count: number; readonly at: number }>): Promise<void> {
+    const entries = [...refreshes].filter(([id]) => !hasNul(id));
+    if (entries.length === 0) return;
+    await this.#run(
+      `UPDATE sessions s SET refresh_count = s.refresh_count + v.n,
+         last_refreshed_at = GREATEST(COALESCE(s.last_refreshed_at, v.at), v.at)
+       FROM unnest($1::text[], $2::int[], $3::bigint[]) AS v(id, n, at)
+       WHERE s.id = v.id`,
+      [entries.map(([id]) => id), entries.map(([, r]) => r.count), entries.map(([, r]) => r.at)],
+    );
   }
 
   // ---- access tokens, applications, scope catalog ----------------------------------------

@@ -627,10 +627,21 @@ export class SqliteStore implements Store {
     );
   }
 
-  async recordSessionRefresh(id: string, at: number): Promise<void> {
-    await this.#op(() =>
-      this.#run('UPDATE sessions SET last_refreshed_at = ?, refresh_count = refresh_count + 1 WHERE id = ?', at, id),
-    );
+  async recordSessionRefreshes(refreshes: ReadonlyMap<string, { readonly count: number; readonly at: number }>): Promise<void> {
+    if (refreshes.size === 0) return;
+    await this.transaction(async (tx) => {
+      const self = tx as SqliteStore;
+      for (const [id, { count, at }] of refreshes) {
+        self.#run(
+          `UPDATE sessions SET refresh_count = refresh_count + ?,
+             last_refreshed_at = max(coalesce(last_refreshed_at, ?), ?) WHERE id = ?`,
+          count,
+          at,
+          at,
+          id,
+        );
+      }
+    });
   }
 
   // ---- access tokens, applications, scope catalog ----------------------------------------

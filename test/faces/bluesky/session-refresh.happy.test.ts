@@ -54,8 +54,16 @@ describe('POST /session/refresh (happy)', () => {
         assert.equal(res.statusCode, 200, `refresh #${i + 1}`);
         tokens = res.json<Tokens>();
       }
-      const session = await h.services.store.getSession(sessionIdOf(tokens.access_token));
-      assert.equal(session?.refreshCount, 5);
+      const sid = sessionIdOf(tokens.access_token);
+      const stored = await h.services.store.getSession(sid);
+      assert.ok(stored);
+      const seen = h.services.sessions.withActivity(stored);
+      assert.equal(seen.refreshCount, 5, 'counted at once for this node');
+      assert.equal(seen.lastRefreshedAt, h.clock.now());
+      await h.services.sessionActivity.flush();
+      const session = await h.services.store.getSession(sid);
+      assert.equal(session?.refreshCount, 5, 'and in the store once the batch is written');
+      assert.equal(session?.lastRefreshedAt, h.clock.now());
       assert.equal(session?.revokedAt, null);
     } finally {
       await h.close();

@@ -41,6 +41,25 @@ describe('GET /whoami (happy)', () => {
     }
   });
 
+  test('a refresh moves latest_activity at once, before its counters are written', async () => {
+    const h = await faceHarness();
+    try {
+      const alice = await loginAs(h, 'alice');
+      h.clock.advance(90_000);
+      const res = await send(h, { method: 'POST', url: `${PREFIX}/session/refresh`, payload: { refresh_token: alice.refresh_token } });
+      assert.equal(res.statusCode, 200);
+      const token = res.json<{ access_token: string }>().access_token;
+      h.clock.advance(10_000);
+      const before = await send(h, { method: 'GET', url: `${PREFIX}/whoami`, headers: bearer(token) });
+      assert.equal(before.json<Principal>().latest_activity, '2026-11-23T12:01:30');
+      await h.services.sessionActivity.flush();
+      const after = await send(h, { method: 'GET', url: `${PREFIX}/whoami`, headers: bearer(token) });
+      assert.equal(after.json<Principal>().latest_activity, '2026-11-23T12:01:30', 'the same once written');
+    } finally {
+      await h.close();
+    }
+  });
+
   test('with an API key: the owner, the key effective scopes, and the key stored scopes', async () => {
     const h = await faceHarness();
     try {
