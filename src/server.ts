@@ -68,6 +68,9 @@ export class ListenError extends Error {
 
 const HOUR = 3600_000;
 
+/** A serving process checkpoints its SQLite WAL on a thread of its own this often (ms). */
+const SQLITE_CHECKPOINT_INTERVAL_MS = 200;
+
 /** The oldest protocol served. */
 const TLS_MIN_VERSION = 'TLSv1.2';
 
@@ -274,7 +277,7 @@ export async function startServer(config: Config, options: { logger?: Logger } =
   let redirectUrl: string | null = null;
   try {
     logger.debug({ config: { ...config, databaseUrl: redactUrl(config.databaseUrl) } }, 'configuration');
-    store = await openStore(config.databaseUrl);
+    store = await openStore(config.databaseUrl, { checkpointIntervalMs: SQLITE_CHECKPOINT_INTERVAL_MS });
     const migration = await store.migrate();
     logger.info({ database: redactUrl(config.databaseUrl), backend: store.backend, applied: migration.applied }, 'database ready');
     services = await createServices(config, store);

@@ -7,13 +7,15 @@ import type { Store } from './store.ts';
 export interface OpenStoreOptions {
   /** Interval for noticing writes by other processes/nodes, ms. */
   readonly pollIntervalMs?: number;
+  /** SQLite: WAL checkpoints on a worker thread every this many ms (a serving process). */
+  readonly checkpointIntervalMs?: number;
 }
 
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const path = sqlitePath(url);
   if (path !== null) {
     if (!path) throw new ValidationError('sqlite: URL needs a path, e.g. sqlite:./data/gatehouse.db');
-    return openSqliteStore({ path, pollIntervalMs: options.pollIntervalMs });
+    return openSqliteStore({ path, pollIntervalMs: options.pollIntervalMs, checkpointIntervalMs: options.checkpointIntervalMs });
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     // Loaded only here: a server on SQLite never needs the PostgreSQL driver in memory.

@@ -12,6 +12,7 @@ import { StoreUnavailableError } from '../../src/core/errors.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { ChangeEvent } from '../../src/store/store.ts';
 import { storeContract } from './store-contract.ts';
+import { sqliteMigrations } from '../../src/store/migrations/sqlite.ts';
 
 function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sqlite-'));
@@ -309,6 +310,114 @@ describe('sqlite specifics', () => {
       assert.notEqual(await c.getRole('persisted'), null);
       await c.close();
     } finally {
+      remove();
+    }
+  });
+});
+
+test('migration 3 keeps every refresh and access token and stores them by hash alone (WITHOUT ROWID)', async () => {
+  const { dir, remove } = tempDir();
+  const path = join(dir, 'v2.db');
+  try {
+    // a database as a version-2 server left it
+    const db = new DatabaseSync(path);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    for (const m of sqliteMigrations.filter((m) => m.version <= 2)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    db.exec(`INSERT INTO principals (id, type, username, created_at, updated_at) VALUES ('p1', 'user', 'alice', 1, 1);
+      INSERT INTO applications (client_id, scopes, access_token_ttl, grant_ttl, allow_refresh) VALUES ('app', 'any', 60, 600, 1);
+      INSERT INTO sessions (id, principal_id, created_at, expires_at, client_id) VALUES ('s1', 'p1', 1, 9000, 'app');
+      INSERT INTO refresh_tokens (token_hash, session_id, expires_at, used_at) VALUES ('r-used', 's1', 5000, 7), ('r-new', 's1', 6000, NULL);
+      INSERT INTO access_tokens (token_hash, session_id, issued_at, expires_at) VALUES ('a1', 's1', 2, 3000);`);
+    db.close();
+
+    const store = openSqliteStore({ path, pollIntervalMs: 0 });
+    try {
+      assert.deepEqual((await store.migrate()).applied, [3]);
+      assert.deepEqual(await store.getRefreshToken('r-used'), { tokenHash: 'r-used', sessionId: 's1', expiresAt: 5000, usedAt: 7 });
+      assert.deepEqual(await store.getRefreshToken('r-new'), { tokenHash: 'r-new', sessionId: 's1', expiresAt: 6000, usedAt: null });
+      assert.deepEqual(await store.getAccessToken('a1'), { tokenHash: 'a1', sessionId: 's1', issuedAt: 2, expiresAt: 3000 });
+      assert.equal(await store.markRefreshTokenUsed('r-new', 8), true);
+    } finally {
+      await store.close();
+    }
+    const check = new DatabaseSync(path);
+    const tables = check
+      .prepare("SELECT name, sql FROM sqlite_master WHERE name IN ('refresh_tokens', 'access_tokens') ORDER BY name")
+      .all() as { name: string; sql: string }[];
+    assert.equal(tables.length, 2);
+    for (const t of tables) assert.match(t.sql, /WITHOUT ROWID\s*$/, t.name);
+    const indexes = check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%tokens_session' ORDER BY name").all();
+    assert.deepEqual(indexes.map((r) => (r as { name: string }).name), ['access_tokens_session', 'refresh_tokens_session']);
+    check.exec('PRAGMA foreign_keys = ON');
+    check.exec("DELETE FROM sessions WHERE id = 's1'");
+    assert.equal((check.prepare('SELECT count(*) AS n FROM refresh_tokens').get() as { n: number }).n, 0, 'cascade still holds');
+    assert.equal((check.prepare('SELECT count(*) AS n FROM access_tokens').get() as { n: number }).n, 0);
+    check.close();
+  } finally {
+    remove();
+  }
+});
+
+describe('WAL checkpoints on a thread of their own', () => {
+  /** Writes about 2.5 MiB of new pages in one transaction: more than fits the WAL below SQLite's own threshold. */
+  async function writeMuch(store: SqliteStore): Promise<void> {
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < 300; i++) await tx.putRole({ name: `bulk-${i}`, scopes: [], description: 'x'.repeat(8000) });
+    });
+  }
+
+  async function sizeAfter(path: string, ms: number, until: (size: number) => boolean): Promise<number> {
+    const deadline = Date.now() + ms;
+    let size = statSync(path).size;
+    while (!until(size) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      size = statSync(path).size;
+    }
+    return size;
+  }
+
+  test('the pages reach the database file without this connection checkpointing, and no write is reported', async () => {
+    const { dir, remove } = tempDir();
+    const path = join(dir, 'g.db');
+    const store = openSqliteStore({ path, pollIntervalMs: 10, checkpointIntervalMs: 20 });
+    const events: ChangeEvent[] = [];
+    try {
+      await store.migrate();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      store.onChange((e) => events.push(e));
+      const before = statSync(path).size;
+      await writeMuch(store);
+      assert.equal(statSync(path).size, before, 'the commit itself did not checkpoint');
+      const after = await sizeAfter(path, 3000, (size) => size > before + 2_000_000);
+      assert.ok(after > before + 2_000_000, `the checkpointer copied the pages (${before} -> ${after} bytes)`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(
+        events.filter((e) => e.kind === 'all'),
+        [],
+        'checkpoints are not mistaken for another process writing',
+      );
+      assert.equal((await store.getRole('bulk-299'))?.description?.length, 8000);
+    } finally {
+      await store.close();
+      remove();
+    }
+  });
+
+  test('without it (CLI commands, tests), the same write stays in the WAL until SQLite checkpoints', async () => {
+    const { dir, remove } = tempDir();
+    const path = join(dir, 'g.db');
+    const store = openSqliteStore({ path, pollIntervalMs: 0 });
+    try {
+      await store.migrate();
+      const before = statSync(path).size;
+      await writeMuch(store);
+      const after = await sizeAfter(path, 300, (size) => size > before + 2_000_000);
+      assert.equal(after, before);
+    } finally {
+      await store.close();
       remove();
     }
   });

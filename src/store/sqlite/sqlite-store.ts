@@ -20,6 +20,7 @@ import type {
   SigningKey,
 } from '../../core/model.ts';
 import { sqliteMigrations } from '../migrations/sqlite.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import {
   API_KEY_COLUMNS,
   IDENTITY_COLUMNS,
@@ -67,6 +68,12 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /** How often to look for writes made by other processes (ms); 0 disables. */
   readonly pollIntervalMs?: number;
+  /**
+   * Run WAL checkpoints on a worker thread every this many ms instead of on this connection
+   * (see checkpointer.ts); 0 or absent: SQLite's own, on this connection. A server uses it; short
+   * CLI commands and tests need not.
+   */
+  readonly checkpointIntervalMs?: number;
 }
 
 /** State shared by the store and the transaction views it hands out. */
@@ -81,10 +88,19 @@ interface Shared {
   /** performance.now() of the last look at data_version. */
   polledAt: number;
   closed: boolean;
+  /** The auto-checkpoint threshold in force on this connection (pages). */
+  autocheckpoint: number;
+  checkpointer: Checkpointer | null;
 }
 
 /** SQLite's default checkpoint threshold, in pages of WAL (kept for every other write). */
 const WAL_AUTOCHECKPOINT_PAGES = 1000;
+
+/**
+ * The threshold while checkpoints run on their own thread: only reached when that thread has
+ * stopped or fallen far behind (16 MiB of WAL).
+ */
+const SAFETY_CHECKPOINT_PAGES = 4096;
 /** The threshold while last-use times are written (see touchApiKeys). */
 const TOUCH_CHECKPOINT_PAGES = 64;
 
@@ -131,8 +147,20 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
     poller: null,
     polledAt: 0,
     closed: false,
+    autocheckpoint: WAL_AUTOCHECKPOINT_PAGES,
+    checkpointer: null,
   };
   const store = new SqliteStore(shared, false);
+  if (options.checkpointIntervalMs && options.path !== ':memory:') {
+    const fallBack = () => {
+      shared.checkpointer = null;
+      shared.autocheckpoint = WAL_AUTOCHECKPOINT_PAGES;
+      if (!shared.closed) db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    };
+    shared.checkpointer = startCheckpointer(options.path, options.checkpointIntervalMs, { onFailure: fallBack });
+    shared.autocheckpoint = SAFETY_CHECKPOINT_PAGES;
+    db.exec(`PRAGMA wal_autocheckpoint = ${SAFETY_CHECKPOINT_PAGES}`);
+  }
   const interval = options.pollIntervalMs ?? 500;
   if (interval > 0 && options.path !== ':memory:') {
     shared.dataVersion = store.dataVersion();
@@ -277,6 +305,7 @@ export class SqliteStore implements Store {
     if (this.#s.closed) return;
     this.#s.closed = true;
     if (this.#s.poller) clearInterval(this.#s.poller);
+    await this.#s.checkpointer?.stop();
     this.#s.listeners.clear();
     this.#s.statements.clear();
     this.#s.db.close();
@@ -301,7 +330,7 @@ export class SqliteStore implements Store {
     };
     const db = this.#s.db;
     try {
-      db.exec('BEGIN IMMEDIATE');
+      this.#stmt('BEGIN IMMEDIATE').run(); // prepared once, like COMMIT: parsing them cost µs per transaction
     } catch (error) {
       end();
       throw translate(error);
@@ -315,7 +344,7 @@ export class SqliteStore implements Store {
       throw error;
     }
     try {
-      db.exec('COMMIT');
+      this.#stmt('COMMIT').run();
     } catch (error) {
       rollback(db);
       end();
@@ -805,7 +834,9 @@ export class SqliteStore implements Store {
   async touchApiKeys(activity: ReadonlyMap<string, number>): Promise<void> {
     if (activity.size === 0) return;
     const db = this.#s.db;
-    const lowered = !this.#inTx;
+    // With checkpoints on their own thread there is nothing to spread; otherwise each chunk
+    // checkpoints the little it wrote instead of one large checkpoint stopping every request.
+    const lowered = !this.#inTx && this.#s.checkpointer === null;
     await this.transaction(async (tx) => {
       const self = tx as SqliteStore;
       if (lowered) db.exec(`PRAGMA wal_autocheckpoint = ${TOUCH_CHECKPOINT_PAGES}`);
@@ -818,7 +849,7 @@ export class SqliteStore implements Store {
         );
       }
     }).finally(() => {
-      if (lowered && !this.#s.closed) db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      if (lowered && !this.#s.closed) db.exec(`PRAGMA wal_autocheckpoint = ${this.#s.autocheckpoint}`);
     });
   }
 
