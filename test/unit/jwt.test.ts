@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SignJWT, importJWK } from 'jose';
+import { SignJWT, importJWK, jwtVerify, type JWK } from 'jose';
 import { generateSigningKey, KeyRing, peekKid } from '../../src/auth/jwt.ts';
 import { InvalidTokenError, TokenExpiredError } from '../../src/core/errors.ts';
 import type { SigningKey } from '../../src/core/model.ts';
@@ -46,6 +46,20 @@ describe('KeyRing', () => {
     assert.equal(typeof claims.jti, 'string');
     const header = JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString('utf8')) as Record<string, unknown>;
     assert.deepEqual(header, { alg: 'EdDSA', kid: key.kid, typ: 'JWT' });
+  });
+
+  test('an outside verifier with only the published key (jose, the JWKS entry) accepts the token; claims cannot override registered ones', async () => {
+    const key = await generateSigningKey(T0);
+    const ring = await ringWith([key]);
+    const token = await ring.sign({ type: 'access', sub: 'forged', exp: 1, iss: 'elsewhere' }, 'principal-1', T0, 900);
+    const publicKey = await importJWK(ring.jwks().keys[0] as JWK, 'EdDSA');
+    const { payload, protectedHeader } = await jwtVerify(token, publicKey, { issuer: ISSUER, currentDate: new Date(T0 + 1000) });
+    assert.deepEqual(protectedHeader, { alg: 'EdDSA', kid: key.kid, typ: 'JWT' });
+    assert.equal(payload.sub, 'principal-1');
+    assert.equal(payload.exp, T0 / 1000 + 900);
+    assert.equal(payload.iss, ISSUER);
+    const [header, body] = token.split('.') as [string, string];
+    await assert.rejects(jwtVerify(`${header}.${body}.${'A'.repeat(86)}`, publicKey), /signature/i, 'a wrong signature is refused');
   });
 
   test('expiry is judged at the time given: valid until exp, then TokenExpiredError', async () => {
