@@ -34,6 +34,10 @@ async function buildWorld(h: Harness): Promise<World> {
 
 /** Everything a request could change: principals, grants and their tokens, applications. */
 async function snapshot(h: Harness): Promise<string> {
+  // refresh counters and last-use times land in batches, on a timer: written before each look,
+  // so one landing between two looks is not taken for a change
+  await h.services.sessionActivity.flush();
+  await h.services.activity.flush({ all: true });
   const store = h.services.store;
   const principals = await store.listPrincipals();
   const grants = [];
