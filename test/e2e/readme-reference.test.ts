@@ -61,6 +61,15 @@ test('the set-up commands come first, and linked files exist', () => {
   assert.match(firstBlock, /^npm test\s/m);
   assert.ok(readme.indexOf('```sh') < readme.indexOf('\n## '), 'before any section');
   for (const [, target] of readme.matchAll(/\]\((?!https?:|#)([^)]+)\)/g)) {
-    assert.ok(existsSync(join(ROOT, target ?? '')), `README links to ${target}, which exists`);
+    const [file = '', anchor] = (target ?? '').split('#');
+    assert.ok(existsSync(join(ROOT, file)), `README links to ${file}, which exists`);
+    if (anchor === undefined) continue;
+    const slugs = [...readFileSync(join(ROOT, file), 'utf8').matchAll(/^#{1,6} (.+)$/gm)].map(([, heading]) => slug(heading ?? ''));
+    assert.ok(slugs.includes(anchor), `README links to ${target}, whose heading exists`);
   }
 });
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function slug(heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+}
