@@ -63,7 +63,18 @@ interface SizeResult {
   readonly idleRssBytes: number;
   readonly scenarios: Record<
     string,
-    { rps: number; capacityRps: number; cpuUsPerRequest: number; p50Ms: number; p99Ms: number; errors: number; rssPeakBytes: number; windows: WindowResult[] }
+    {
+      rps: number;
+      capacityRps: number;
+      cpuUsPerRequest: number;
+      p50Ms: number;
+      p99Ms: number;
+      errors: number;
+      rssPeakBytes: number;
+      /** Medians of the windows in which the server first saw the pool's credentials (after each start). */
+      firstSight: { rps: number; p99Ms: number } | null;
+      windows: WindowResult[];
+    }
   >;
   readonly error?: string;
 }
@@ -106,10 +117,11 @@ async function measureSize(opts: Options, generator: Generator, principals: numb
           );
           windows.get(s.id)?.push(w);
           const errs = w.non2xx + w.socketErrors;
+          const first = w.firstSight ? `  (first sight: ${fmtRate(w.firstSight.rps)} req/s, p99 ${fmtMs(w.firstSight.p99Ms)} ms)` : '';
           log(
             `[${sizeLabel(principals)}] round ${round}/${opts.rounds} ${s.id.padEnd(18)} started in ${server.startMs.toFixed(0)} ms  ` +
               `${fmtRate(w.rps).padStart(7)} req/s  ${w.cpuUsPerRequest.toFixed(0)} µs CPU/req  p99 ${fmtMs(w.p99Ms)} ms  ` +
-              `RSS ${fmtMiB(w.rssPeakBytes)} MiB${errs ? `  ${errs} errors` : ''}  other CPU ${w.foreignCores.toFixed(2)}  host ${w.hostSlowdown.toFixed(2)}×`,
+              `RSS ${fmtMiB(w.rssPeakBytes)} MiB${errs ? `  ${errs} errors` : ''}  other CPU ${w.foreignCores.toFixed(2)}  host ${w.hostSlowdown.toFixed(2)}×${first}`,
           );
         } finally {
           forget();
@@ -119,6 +131,7 @@ async function measureSize(opts: Options, generator: Generator, principals: numb
     }
     const scenarios: SizeResult['scenarios'] = {};
     for (const [id, w] of windows) {
+      const sights = w.flatMap((x) => (x.firstSight ? [x.firstSight] : []));
       scenarios[id] = {
         rps: median(w.map((x) => x.rps)),
         capacityRps: median(w.map((x) => x.capacityRps)),
@@ -127,6 +140,7 @@ async function measureSize(opts: Options, generator: Generator, principals: numb
         p99Ms: median(w.map((x) => x.p99Ms)),
         errors: w.reduce((sum, x) => sum + x.non2xx + x.socketErrors, 0),
         rssPeakBytes: Math.max(0, ...w.map((x) => x.rssPeakBytes)),
+        firstSight: sights.length ? { rps: median(sights.map((x) => x.rps)), p99Ms: median(sights.map((x) => x.p99Ms)) } : null,
         windows: w,
       };
     }
@@ -226,6 +240,17 @@ function scaleTargets(results: readonly SizeResult[]): TargetCheck[] {
   return checks;
 }
 
+/** What the first warm-up window after a start (every pool credential seen for the first time) gave. */
+function firstSightLine(warmupS: number, results: readonly SizeResult[]): string {
+  const parts = results.flatMap((r) =>
+    Object.entries(r.scenarios).flatMap(([id, x]) =>
+      x.firstSight ? [`${sizeLabel(r.principals)} ${id} ${fmtRate(x.firstSight.rps)} req/s, p99 ${fmtMs(x.firstSight.p99Ms)} ms`] : [],
+    ),
+  );
+  if (parts.length === 0) return 'first sight: not measured (no warm-up)';
+  return `first sight (the first ${warmupS} s after a start, every credential of the pool new to the server; medians): ${parts.join('; ')}`;
+}
+
 export async function runScale(opts: Options, generator: Generator): Promise<number> {
   const machine = machineFacts();
   header(opts, generator, machine);
@@ -277,8 +302,9 @@ export async function runScale(opts: Options, generator: Generator): Promise<num
     ? `apply of ${sizeLabel(apply.users)} users: failed (${apply.error})`
     : `apply of ${sizeLabel(apply.users)} users (pre-hashed argon2id passwords): ${((apply.firstMs ?? 0) / 1000).toFixed(1)} s into an empty database, ` +
       `${((apply.againMs ?? 0) / 1000).toFixed(1)} s again (no change); database ${fmtMiB(apply.dbBytes)} MiB`;
+  const firstLine = firstSightLine(opts.warmupS, results);
   const checks = scaleTargets(results);
-  process.stdout.write(`\n${textTable(columns, cells)}\n\n${applyLine}\n\nTargets:\n${textTable(['target', 'status', 'measured'], targetCells(checks))}\n`);
+  process.stdout.write(`\n${textTable(columns, cells)}\n\n${applyLine}\n\n${firstLine}\n\nTargets:\n${textTable(['target', 'status', 'measured'], targetCells(checks))}\n`);
   const date = new Date();
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
   const markdown = [
@@ -287,6 +313,8 @@ export async function runScale(opts: Options, generator: Generator): Promise<num
     markdownTable(columns, cells),
     '',
     applyLine,
+    '',
+    firstLine,
     '',
     markdownTable(['target', 'status', 'measured'], targetCells(checks)),
     '',

@@ -76,7 +76,7 @@ describe('bench internals', () => {
 
   test('targets: ratios against the ceiling and the peer are marked met or not met', () => {
     const w = (rps: number, p99Ms = 2): WindowResult[] => [
-      { round: 1, rps, cpuUsPerRequest: 1e6 / rps, capacityRps: rps, serverOnlyCpuUsPerRequest: 1e6 / rps, p50Ms: 1, p90Ms: 1, p99Ms, maxMs: 3, requests: 1, non2xx: 0, socketErrors: 0, reused: 0, rssPeakBytes: 1, foreignCores: 0, stealShare: 0, load1: 0, hostSlowdown: 1, repeated: false },
+      { round: 1, rps, cpuUsPerRequest: 1e6 / rps, capacityRps: rps, serverOnlyCpuUsPerRequest: 1e6 / rps, p50Ms: 1, p90Ms: 1, p99Ms, maxMs: 3, requests: 1, non2xx: 0, socketErrors: 0, reused: 0, rssPeakBytes: 1, foreignCores: 0, stealShare: 0, load1: 0, hostSlowdown: 1, repeated: false, firstSight: null },
     ];
     const windows = new Map<string, WindowResult[]>([
       ['ceiling/floor', w(80_000)],
