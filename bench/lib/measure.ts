@@ -117,8 +117,8 @@ export async function measure(
     // first sightings the code they ran is still being optimised and the caches just filled are
     // being promoted and marked by the GC, which put a JWT window's p99 at 7-12 ms where one
     // started a warm-up later read 3-4 ms, as at 1k.
-    const reusable = request.pool !== undefined && !request.pool.singleUse;
-    const cover = reusable ? (request.pool?.size ?? 0) : 0;
+    const reusable = request.pool?.singleUse === false ? request.pool : null;
+    const cover = reusable?.size ?? 0;
     let used = 0;
     for (let i = 0; i < MAX_WARMUPS; i++) {
       const { result } = await window(plan, url, serverPid, request, plan.warmupS);
